@@ -1,0 +1,81 @@
+import type { OpenClawConfig } from "../config/schema.js";
+import { redactSecret } from "../shared/redact.js";
+import { type Credential, type CredentialStoreData, credentialSecret } from "./credential-store.js";
+
+export type CredentialSource = "config" | "profile" | "env";
+
+export interface ResolvedCredential {
+  secret: string;
+  source: CredentialSource;
+  /** Where exactly: `models.providers.chutes.apiKey`, `chutes:manual`, `CHUTES_API_KEY`. */
+  origin: string;
+  mode: "api_key" | "token" | "oauth";
+  profileId?: string;
+  credential?: Credential;
+  redacted: string;
+}
+
+/** Environment variables each provider reads, in order. Others use `<PROVIDER>_API_KEY`. */
+const PROVIDER_ENV_VARS: Record<string, string[]> = {
+  chutes: ["CHUTES_API_KEY", "CHUTES_OAUTH_TOKEN"],
+  huggingface: ["HF_TOKEN", "HUGGINGFACE_HUB_TOKEN"],
+};
+
+export function providerEnvVars(providerId: string): string[] {
+  return PROVIDER_ENV_VARS[providerId] ?? [`${providerId.toUpperCase().replace(/[^A-Z0-9]/g, "_")}_API_KEY`];
+}
+
+/** Profiles for a provider in the order they are tried: `auth.order`, then config, then the store. */
+export function orderedProfileIds(providerId: string, config: OpenClawConfig, store: CredentialStoreData): string[] {
+  const ids: string[] = [];
+  const add = (id: string) => {
+    if (!ids.includes(id)) ids.push(id);
+  };
+  for (const id of config.auth?.order?.[providerId] ?? []) add(id);
+  for (const [id, meta] of Object.entries(config.auth?.profiles ?? {})) if (meta.provider === providerId) add(id);
+  for (const [id, credential] of Object.entries(store.profiles)) if (credential.provider === providerId) add(id);
+  return ids;
+}
+
+export interface ResolveCredentialOptions {
+  providerId: string;
+  /** Loaded config: `${VAR}` references already substituted. */
+  config: OpenClawConfig;
+  store: CredentialStoreData;
+  env?: NodeJS.ProcessEnv;
+  envVars?: string[];
+}
+
+/**
+ * One answer to "which secret does this provider use, and where did it come from":
+ * explicit `apiKey` in config → the provider's auth profiles → the environment.
+ */
+export function resolveProviderCredential(options: ResolveCredentialOptions): ResolvedCredential | undefined {
+  const { providerId, config, store } = options;
+  const env = options.env ?? process.env;
+  const apiKey = config.models?.providers?.[providerId]?.apiKey?.trim();
+  if (apiKey) {
+    return {
+      secret: apiKey,
+      source: "config",
+      origin: `models.providers.${providerId}.apiKey`,
+      mode: "api_key",
+      redacted: redactSecret(apiKey),
+    };
+  }
+  for (const profileId of orderedProfileIds(providerId, config, store)) {
+    const credential = store.profiles[profileId];
+    if (!credential || credential.provider !== providerId) continue;
+    if (credential.type === "oauth" && credential.needsReauth) continue;
+    const secret = credentialSecret(credential);
+    return { secret, source: "profile", origin: profileId, mode: credential.type, profileId, credential, redacted: redactSecret(secret) };
+  }
+  for (const name of options.envVars ?? providerEnvVars(providerId)) {
+    const secret = env[name]?.trim();
+    if (secret) {
+      const mode = name.endsWith("_OAUTH_TOKEN") ? "oauth" : "api_key";
+      return { secret, source: "env", origin: name, mode, redacted: redactSecret(secret) };
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,177 @@
+import { z } from "zod";
+
+/**
+ * The one source of truth for `openclaw.json`. Objects are strict: an unknown key is an
+ * error that names it, never silently kept or dropped.
+ */
+
+const positiveInt = z.number().int().positive();
+const nonEmpty = z.string().min(1);
+
+/** An http(s) URL, or a string holding `${VAR}` references (checked again after substitution). */
+const httpUrl = z.string().refine((value) => value.includes("${") || (/^https?:\/\/[^\s/]+/.test(value) && URL.canParse(value)), {
+  message: "expected an http(s) URL",
+});
+
+export const InputModalitySchema = z.enum(["text", "image", "audio", "video", "file"]);
+
+export const ModelCostSchema = z.strictObject({
+  /** USD per 1M input tokens. */
+  input: z.number().nonnegative().optional(),
+  output: z.number().nonnegative().optional(),
+  cacheRead: z.number().nonnegative().optional(),
+  cacheWrite: z.number().nonnegative().optional(),
+});
+
+export const ModelDefinitionSchema = z.strictObject({
+  id: nonEmpty,
+  name: z.string().optional(),
+  /** Display label some seeds keep on the provider's model entry. */
+  alias: z.string().optional(),
+  api: z.literal("openai-completions").optional(),
+  reasoning: z.boolean().optional(),
+  tools: z.boolean().optional(),
+  input: z.array(InputModalitySchema).optional(),
+  cost: ModelCostSchema.optional(),
+  contextWindow: positiveInt.optional(),
+  maxTokens: positiveInt.optional(),
+  /** Runs in a Trusted Execution Environment (Chutes `confidential_compute`). */
+  confidentialCompute: z.boolean().optional(),
+  headers: z.record(z.string(), z.string()).optional(),
+});
+
+export const ProviderConfigSchema = z.strictObject({
+  baseUrl: httpUrl.optional(),
+  api: z.literal("openai-completions").optional(),
+  /** A `${VAR}` reference; literal secrets belong in the credential store. */
+  apiKey: z.string().optional(),
+  /** Chutes: only Trusted Execution Environment models. */
+  teeOnly: z.boolean().optional(),
+  headers: z.record(z.string(), z.string()).optional(),
+  /** Base URL for `/embeddings` when a provider serves them from another host. */
+  embeddingsBaseUrl: httpUrl.optional(),
+  /** Look the model list up from the provider's `/models` (default true where supported). */
+  discovery: z.boolean().optional(),
+  timeoutMs: positiveInt.optional(),
+  models: z.array(ModelDefinitionSchema).optional(),
+});
+
+export const ModelSelectionSchema = z.union([
+  nonEmpty,
+  z.strictObject({
+    primary: nonEmpty.optional(),
+    fallbacks: z.array(nonEmpty).optional(),
+  }),
+]);
+
+export const ModelEntrySchema = z.strictObject({
+  alias: z.string().optional(),
+  params: z.record(z.string(), z.unknown()).optional(),
+});
+
+export const MemorySearchSchema = z.strictObject({
+  enabled: z.boolean().optional(),
+  provider: z.string().optional(),
+  model: z.string().optional(),
+});
+
+const agentShape = {
+  model: ModelSelectionSchema.optional(),
+  /** Keys are model refs (or alias names); see README "Aliases". */
+  models: z.record(z.string(), ModelEntrySchema).optional(),
+  systemPrompt: z.string().optional(),
+  memorySearch: MemorySearchSchema.optional(),
+};
+
+export const AgentDefaultsSchema = z.strictObject(agentShape);
+
+export const AgentSchema = z.strictObject({
+  id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]*$/, "agent ids use letters, digits, '-' and '_'"),
+  name: z.string().optional(),
+  default: z.boolean().optional(),
+  ...agentShape,
+  /** Model refs this agent may use; empty or missing means any. */
+  allowedModels: z.array(nonEmpty).optional(),
+});
+
+export const AuthProfileMetaSchema = z.strictObject({
+  provider: nonEmpty,
+  mode: z.enum(["api_key", "token", "oauth"]),
+  email: z.string().optional(),
+});
+
+export const GatewayConfigSchema = z.strictObject({
+  port: z.number().int().min(0).max(65535).optional(),
+  /** "loopback" (127.0.0.1), "lan" (0.0.0.0), or an address. */
+  bind: z.string().min(1).optional(),
+  auth: z
+    .strictObject({
+      mode: z.enum(["token", "password"]).optional(),
+      token: z.string().optional(),
+      password: z.string().optional(),
+      rateLimit: z
+        .strictObject({
+          maxAttempts: positiveInt.optional(),
+          windowMs: positiveInt.optional(),
+          lockoutMs: positiveInt.optional(),
+        })
+        .optional(),
+    })
+    .optional(),
+  http: z
+    .strictObject({
+      endpoints: z
+        .strictObject({
+          chatCompletions: z.strictObject({ enabled: z.boolean().optional() }).optional(),
+          responses: z.strictObject({ enabled: z.boolean().optional() }).optional(),
+        })
+        .optional(),
+      maxBodyBytes: positiveInt.optional(),
+      upstreamTimeoutMs: positiveInt.optional(),
+    })
+    .optional(),
+});
+
+/** `env`: variables applied to the process (never overriding ones already set). */
+export const EnvConfigSchema = z
+  .object({
+    vars: z.record(z.string(), z.string()).optional(),
+    shellEnv: z.strictObject({ enabled: z.boolean().optional(), timeoutMs: positiveInt.optional() }).optional(),
+  })
+  .catchall(z.string());
+
+export const OpenClawConfigSchema = z.strictObject({
+  $schema: z.string().optional(),
+  env: EnvConfigSchema.optional(),
+  models: z
+    .strictObject({
+      /** "merge" adds discovered/built-in models to yours; "replace" uses only yours. */
+      mode: z.enum(["merge", "replace"]).optional(),
+      /** How long discovered model lists stay fresh, in seconds (default 4 hours). */
+      discoveryTtlSeconds: positiveInt.optional(),
+      providers: z
+        .record(z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, "provider ids use lower-case letters, digits, - and _"), ProviderConfigSchema)
+        .optional(),
+    })
+    .optional(),
+  agents: z
+    .strictObject({
+      defaults: AgentDefaultsSchema.optional(),
+      list: z.array(AgentSchema).optional(),
+    })
+    .optional(),
+  auth: z
+    .strictObject({
+      profiles: z.record(z.string().regex(/^[^:\s]+:[^\s]+$/, "profile ids look like <provider>:<name>"), AuthProfileMetaSchema).optional(),
+      /** Per provider, which profiles to try first. */
+      order: z.record(z.string(), z.array(z.string())).optional(),
+    })
+    .optional(),
+  gateway: GatewayConfigSchema.optional(),
+});
+
+export type OpenClawConfig = z.infer<typeof OpenClawConfigSchema>;
+export type ProviderConfig = z.infer<typeof ProviderConfigSchema>;
+export type ModelDefinition = z.infer<typeof ModelDefinitionSchema>;
+export type AgentConfig = z.infer<typeof AgentSchema>;
+export type AuthProfileMeta = z.infer<typeof AuthProfileMetaSchema>;
