@@ -166,7 +166,7 @@ export function getAtPath(root: unknown, keys: readonly PathKey[]): { found: boo
   return { found: true, value: current };
 }
 
-/** Set a value, creating objects and lists on the way. Model shorthands ("ref") become `{ primary: "ref" }`. */
+/** Set a value, creating objects and lists on the way. */
 export function setAtPath(root: Record<string, unknown>, keys: readonly PathKey[], value: unknown): void {
   if (keys.length === 0) throw new InvalidRequestError("cannot replace the whole config with config set", { param: "path" });
   let current: Record<PathKey, unknown> = root;
@@ -174,7 +174,8 @@ export function setAtPath(root: Record<string, unknown>, keys: readonly PathKey[
     const key = keys[i] as PathKey;
     const nextKey = keys[i + 1] as PathKey;
     let child = current[key];
-    if (typeof child === "string" && nextKey === "primary") child = { primary: child };
+    // `model: "ref"` is shorthand for `model: { primary: "ref" }` (the only string|object union).
+    if (key === "model" && typeof child === "string" && typeof nextKey === "string") child = { primary: child };
     if (child === undefined) child = typeof nextKey === "number" ? [] : {};
     const wantsList = typeof nextKey === "number";
     if (wantsList ? !Array.isArray(child) : !isRecord(child)) {

@@ -1,5 +1,5 @@
 import { CredentialStore, credentialSecret } from "../../auth/credential-store.js";
-import { getAtPath, setAtPath } from "../../config/config-path.js";
+import { getAtPath, setAtPath, unsetAtPath } from "../../config/config-path.js";
 import { readRawConfig, validateRawConfig } from "../../config/load.js";
 import { resolveStatePaths } from "../../config/paths.js";
 import { updateConfigFile } from "../../config/write.js";
@@ -58,13 +58,11 @@ export async function runAuthList(options: { json?: boolean }): Promise<void> {
 export async function runAuthRemove(profileId: string): Promise<void> {
   const paths = resolveStatePaths();
   const removed = await CredentialStore.fromPaths(paths).removeProfile(profileId);
-  let hadMeta = false;
-  const raw = (await readRawConfig(paths.configPath)).raw as { auth?: { profiles?: Record<string, unknown> } };
-  if (raw.auth?.profiles && profileId in raw.auth.profiles) {
-    hadMeta = true;
-    await updateConfigFile(paths.configPath, (next) => {
-      const profiles = (next.auth as { profiles?: Record<string, unknown> } | undefined)?.profiles;
-      if (profiles) delete profiles[profileId];
+  const keys = ["auth", "profiles", profileId];
+  let hadMeta = getAtPath((await readRawConfig(paths.configPath)).raw, keys).found;
+  if (hadMeta) {
+    await updateConfigFile(paths.configPath, (raw) => {
+      hadMeta = unsetAtPath(raw, keys);
     });
   }
   if (!removed && !hadMeta) throw new NotFoundError(`no credential profile ${profileId}`);
