@@ -15,6 +15,8 @@ function lazy<M>(load: () => Promise<M>, pick: (module: M) => Action) {
 
 const configCommands = () => import("./commands/config.js");
 const authCommands = () => import("./commands/models-auth.js");
+const modelsCommands = () => import("./commands/models-list.js");
+const statusCommands = () => import("./commands/models-status.js");
 
 export function createProgram(): Command {
   const program = new Command("openclaw")
@@ -60,6 +62,20 @@ State lives in ~/.openclaw (OPENCLAW_STATE_DIR); the config file is <state>/open
     .action(lazy(configCommands, (m) => m.runConfigFile));
 
   const models = program.command("models").description("models, providers and their credentials");
+  models
+    .command("list")
+    .description("list the models you can use: discovered (cached 4 h), built-in and configured")
+    .option("--provider <id>", "only this provider (e.g. chutes, huggingface)")
+    .option("--tee", "only models that run in a Trusted Execution Environment")
+    .option("--json", "print JSON with every field")
+    .option("--refresh", "discover again now instead of using the cache")
+    .action(lazy(modelsCommands, (m) => m.runModelsList));
+  models
+    .command("status")
+    .description("default model, fallbacks, aliases, and each provider's credential and catalog (no network)")
+    .option("--json", "print JSON (secrets redacted)")
+    .option("--check", "exit 1 when the default model's provider has no usable credential")
+    .action(lazy(statusCommands, (m) => m.runModelsStatus));
   const auth = models.command("auth").description("manage provider credentials in the credential store");
   auth
     .command("paste-token")

@@ -1,0 +1,72 @@
+import type { ModelRef } from "../models/model-ref.js";
+import type { ModelRuntime } from "../models/model-runtime.js";
+import { AuthenticationError, UpstreamError } from "../shared/errors.js";
+import type { ChatChunk, ChatCompletion, ChatCompletionRequest } from "../shared/wire.js";
+
+export interface RunChatOptions {
+  signal?: AbortSignal;
+  /** Called when a model fails before its first byte and the next one is tried. */
+  onFallback?: (failed: ModelRef, error: Error, next: ModelRef) => void;
+}
+
+/** Failures that justify trying the next model: upstream trouble and missing credentials. */
+function canFallBack(error: unknown): error is Error {
+  return (error instanceof UpstreamError && error.retryable) || error instanceof AuthenticationError;
+}
+
+async function withFallbacks<T>(
+  runtime: ModelRuntime,
+  chain: ModelRef[],
+  options: RunChatOptions,
+  call: (ref: ModelRef, apiKey: string | undefined) => Promise<T>,
+) {
+  let lastError: unknown;
+  for (let i = 0; i < chain.length; i++) {
+    const ref = chain[i] as ModelRef;
+    try {
+      const credential = runtime.credential(ref.provider);
+      if (!credential && runtime.provider(ref.provider).definition.requiresCredential) {
+        throw new AuthenticationError(
+          `no credential for ${ref.provider}: run \`openclaw onboard\` or \`openclaw models auth paste-token --provider ${ref.provider}\``,
+          { code: "credential_missing" },
+        );
+      }
+      return { ref, result: await call(ref, credential?.secret) };
+    } catch (error) {
+      lastError = error;
+      const next = chain[i + 1];
+      if (!next || options.signal?.aborted || !canFallBack(error)) throw error;
+      options.onFallback?.(ref, error, next);
+    }
+  }
+  throw lastError;
+}
+
+/**
+ * Start a streamed completion on the first model of `chain` that answers. A model failing
+ * before its first chunk with a retryable error (429, 5xx, timeout, connection) hands over
+ * to the next; once a chunk has arrived, errors belong to the stream.
+ */
+export function streamChat(
+  runtime: ModelRuntime,
+  chain: ModelRef[],
+  request: Omit<ChatCompletionRequest, "model">,
+  options: RunChatOptions = {},
+) {
+  return withFallbacks<AsyncIterable<ChatChunk>>(runtime, chain, options, (ref, apiKey) =>
+    runtime
+      .provider(ref.provider)
+      .chatStream({ ...request, model: ref.modelId } as ChatCompletionRequest, { apiKey, signal: options.signal }),
+  );
+}
+
+export function completeChat(
+  runtime: ModelRuntime,
+  chain: ModelRef[],
+  request: Omit<ChatCompletionRequest, "model">,
+  options: RunChatOptions = {},
+) {
+  return withFallbacks<ChatCompletion>(runtime, chain, options, (ref, apiKey) =>
+    runtime.provider(ref.provider).chat({ ...request, model: ref.modelId } as ChatCompletionRequest, { apiKey, signal: options.signal }),
+  );
+}

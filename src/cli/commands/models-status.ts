@@ -1,0 +1,83 @@
+import { parseModelRef } from "../../models/model-ref.js";
+import { loadCliContext } from "../context.js";
+import { formatAge } from "../format.js";
+import { printJson } from "../output.js";
+
+export interface ModelsStatusOptions {
+  json?: boolean;
+  check?: boolean;
+}
+
+/** Where things stand, without touching the network: default model, credentials, catalogs. */
+export async function runModelsStatus(options: ModelsStatusOptions): Promise<void> {
+  const { runtime, paths } = await loadCliContext();
+  const providerIds = runtime.activeProviderIds();
+  const loaded = await runtime.catalog("offline", providerIds);
+  const defaultModel = runtime.defaultModel();
+  const defaultRef = defaultModel
+    ? (parseModelRef(runtime.aliases.targets.get(defaultModel) ?? defaultModel, runtime.providerIds) ?? null)
+    : null;
+  const now = Date.now();
+
+  const providers = providerIds.map((id) => {
+    const credential = runtime.credential(id);
+    const catalog = loaded.providers.get(id);
+    return {
+      provider: id,
+      configured: runtime.config.models?.providers?.[id] !== undefined,
+      baseUrl: runtime.provider(id).baseUrl,
+      teeOnly: runtime.config.models?.providers?.[id]?.teeOnly === true,
+      credential: credential
+        ? { source: credential.source, origin: credential.origin, mode: credential.mode, redacted: credential.redacted }
+        : null,
+      catalog: {
+        source: catalog?.source === "builtin" ? "built-in" : (catalog?.source ?? "built-in"),
+        models: catalog?.models.length ?? 0,
+        ...(catalog?.fetchedAt ? { fetchedAt: new Date(catalog.fetchedAt).toISOString(), stale: catalog.stale === true } : {}),
+      },
+    };
+  });
+
+  const problems: string[] = [];
+  if (!defaultModel) problems.push("no default model: run `openclaw onboard` or set agents.defaults.model.primary");
+  else if (!defaultRef) problems.push(`the default model ${defaultModel} is not a provider/model ref or a known alias`);
+  else if (!runtime.credential(defaultRef.provider) && runtime.provider(defaultRef.provider).definition.requiresCredential) {
+    problems.push(
+      `the default model's provider ${defaultRef.provider} has no credential: run \`openclaw models auth paste-token --provider ${defaultRef.provider}\``,
+    );
+  }
+
+  if (options.json) {
+    printJson({
+      configPath: paths.configPath,
+      defaultModel: defaultModel ?? null,
+      resolvedDefault: defaultRef?.ref ?? null,
+      fallbacks: runtime.fallbacks(),
+      aliases: Object.fromEntries(runtime.aliases.targets),
+      providers,
+      ok: problems.length === 0,
+      problems,
+    });
+  } else {
+    const lines = [
+      `Config:        ${paths.configPath}`,
+      `Default model: ${defaultModel ?? "(none)"}${defaultRef && defaultRef.ref !== defaultModel ? ` → ${defaultRef.ref}` : ""}`,
+      `Fallbacks:     ${runtime.fallbacks().join(", ") || "(none)"}`,
+      `Aliases:       ${[...runtime.aliases.targets].map(([name, ref]) => `${name} → ${ref}`).join("\n               ") || "(none)"}`,
+      "Providers:",
+    ];
+    for (const provider of providers) {
+      const credential = provider.credential
+        ? `${provider.credential.source} ${provider.credential.origin} (${provider.credential.redacted})`
+        : "no credential";
+      const catalog = loaded.providers.get(provider.provider);
+      const age = catalog?.fetchedAt ? `, ${formatAge(now - catalog.fetchedAt)}${catalog.stale ? " (stale)" : ""}` : "";
+      lines.push(
+        `  ${provider.provider}: ${credential}; catalog ${provider.catalog.source}${age}, ${provider.catalog.models} models${provider.teeOnly ? "; teeOnly" : ""}`,
+      );
+    }
+    for (const problem of problems) lines.push(`Problem: ${problem}`);
+    process.stdout.write(`${lines.join("\n")}\n`);
+  }
+  if (options.check && problems.length > 0) process.exitCode = 1;
+}

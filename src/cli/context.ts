@@ -1,0 +1,15 @@
+import { CredentialStore } from "../auth/credential-store.js";
+import { loadConfig } from "../config/load.js";
+import { ModelRuntime } from "../models/model-runtime.js";
+
+export function warn(message: string): void {
+  process.stderr.write(`openclaw: warning: ${message}\n`);
+}
+
+/** What most commands start from: the loaded config, the credential store, a model runtime. */
+export async function loadCliContext() {
+  const { config, paths } = await loadConfig();
+  const store = CredentialStore.fromPaths(paths);
+  const runtime = new ModelRuntime({ config, paths, store: await store.read(), warn });
+  return { config, paths, store, runtime };
+}

@@ -1,0 +1,173 @@
+import type { CredentialStoreData } from "../auth/credential-store.js";
+import { type ResolvedCredential, resolveProviderCredential } from "../auth/resolve-credential.js";
+import type { StatePaths } from "../config/paths.js";
+import type { OpenClawConfig } from "../config/schema.js";
+import type { Provider } from "../providers/provider.js";
+import { BUILTIN_PROVIDERS, type CreateProviderOptions, createProvider, knownProviderIds } from "../providers/registry.js";
+import { InvalidRequestError, NotFoundError, PermissionError } from "../shared/errors.js";
+import { type AliasIndex, buildAliasIndex, lookupAlias } from "./aliases.js";
+import { type LoadedCatalog, loadCatalog, type RefreshMode } from "./catalog.js";
+import { type ModelRef, parseModelRef } from "./model-ref.js";
+
+export interface ModelRuntimeOptions extends CreateProviderOptions {
+  config: OpenClawConfig;
+  paths: StatePaths;
+  store: CredentialStoreData;
+  env?: NodeJS.ProcessEnv;
+  warn?: (message: string) => void;
+}
+
+/** Normalise `agents.defaults.model` (a string or `{ primary, fallbacks }`). */
+export function modelSelection(model: string | { primary?: string; fallbacks?: string[] } | undefined): {
+  primary?: string;
+  fallbacks: string[];
+} {
+  if (typeof model === "string") return { primary: model, fallbacks: [] };
+  return { ...(model?.primary ? { primary: model.primary } : {}), fallbacks: model?.fallbacks ?? [] };
+}
+
+/**
+ * Everything needed to turn "chutes-fast" into a provider call: known providers, aliases,
+ * credentials (resolved once), provider clients (created once), the catalog.
+ */
+export class ModelRuntime {
+  readonly config: OpenClawConfig;
+  readonly providerIds: ReadonlySet<string>;
+  readonly aliases: AliasIndex;
+  private readonly options: ModelRuntimeOptions;
+  private readonly credentials = new Map<string, ResolvedCredential | undefined>();
+  private readonly providers = new Map<string, Provider>();
+  private catalogPromise: Promise<LoadedCatalog> | undefined;
+
+  constructor(options: ModelRuntimeOptions) {
+    this.options = options;
+    this.config = options.config;
+    this.providerIds = new Set(knownProviderIds(options.config));
+    this.aliases = buildAliasIndex(options.config, this.providerIds);
+  }
+
+  credential(providerId: string): ResolvedCredential | undefined {
+    if (!this.credentials.has(providerId)) {
+      this.credentials.set(
+        providerId,
+        resolveProviderCredential({
+          providerId,
+          config: this.config,
+          store: this.options.store,
+          ...(this.options.env ? { env: this.options.env } : {}),
+        }),
+      );
+    }
+    return this.credentials.get(providerId);
+  }
+
+  provider(providerId: string): Provider {
+    let provider = this.providers.get(providerId);
+    if (!provider) {
+      provider = createProvider(providerId, this.config.models?.providers?.[providerId], this.options);
+      this.providers.set(providerId, provider);
+    }
+    return provider;
+  }
+
+  /** Providers the user has set up (configured or holding a credential); all built-ins when none is. */
+  activeProviderIds(): string[] {
+    const active = [...this.providerIds].filter(
+      (id) => this.config.models?.providers?.[id] !== undefined || this.credential(id) !== undefined,
+    );
+    return active.length ? active : Object.keys(BUILTIN_PROVIDERS);
+  }
+
+  /** An alias or a `provider/model` ref → a ref; a clear error otherwise. */
+  resolveRef(input: string): ModelRef {
+    const text = input.trim();
+    const target = lookupAlias(this.aliases, text) ?? text;
+    const ref = parseModelRef(target, this.providerIds);
+    if (ref) return ref;
+    const aliases = [...this.aliases.targets.keys()].slice(0, 5).join(", ");
+    throw new NotFoundError(
+      `unknown model ${JSON.stringify(input)}: use provider/model (e.g. chutes/zai-org/GLM-4.7-TEE) or an alias (${aliases}); providers: ${[...this.providerIds].join(", ")}`,
+      { code: "model_not_found", param: "model" },
+    );
+  }
+
+  /** The configured primary, else the default of the first built-in provider with a credential. */
+  defaultModel(): string | undefined {
+    const { primary } = modelSelection(this.config.agents?.defaults?.model);
+    if (primary) return primary;
+    for (const definition of Object.values(BUILTIN_PROVIDERS)) {
+      if (definition.defaultModel && this.credential(definition.id)) return definition.defaultModel;
+    }
+    return undefined;
+  }
+
+  fallbacks(): string[] {
+    return modelSelection(this.config.agents?.defaults?.model).fallbacks;
+  }
+
+  /** The model to try first, then the fallbacks, deduplicated. */
+  modelChain(explicit?: string, fallbacks: string[] = this.fallbacks()): ModelRef[] {
+    const first = explicit ?? this.defaultModel();
+    if (!first) {
+      throw new InvalidRequestError("no model chosen and no default model set: run `openclaw onboard`, or pass --model provider/model", {
+        code: "model_not_set",
+        param: "model",
+      });
+    }
+    const chain: ModelRef[] = [];
+    for (const input of [first, ...fallbacks]) {
+      const ref = this.resolveRef(input);
+      if (!chain.some((existing) => existing.ref === ref.ref)) chain.push(ref);
+    }
+    return chain;
+  }
+
+  catalog(refresh: RefreshMode = "auto", providerIds = this.activeProviderIds()): Promise<LoadedCatalog> {
+    const load = () =>
+      loadCatalog({
+        config: this.config,
+        paths: this.options.paths,
+        providers: providerIds.map((id) => this.provider(id)),
+        apiKeyFor: (id) => this.credential(id)?.secret,
+        refresh,
+        ...(this.options.warn ? { warn: this.options.warn } : {}),
+      });
+    if (refresh !== "auto") return load();
+    this.catalogPromise ??= load();
+    return this.catalogPromise;
+  }
+
+  /**
+   * Refuse what the provider's policy forbids: with `teeOnly`, a model the catalog does not
+   * know to run in a TEE (the request also carries `X-TEE-Only` for the server to enforce).
+   */
+  async assertAllowed(ref: ModelRef): Promise<void> {
+    if (!this.config.models?.providers?.[ref.provider]?.teeOnly) return;
+    const catalog = (await this.catalog("auto", [ref.provider])).providers.get(ref.provider);
+    const model = catalog?.all.find((entry) => entry.id === ref.baseId);
+    if (model?.confidentialCompute === true) return;
+    const why = model ? "is not a TEE (confidential compute) model" : "is not in the catalog, so it cannot be confirmed to run in a TEE";
+    throw new PermissionError(`${ref.ref} ${why}, and models.providers.${ref.provider}.teeOnly is true`, {
+      code: "tee_required",
+      param: "model",
+    });
+  }
+
+  /** `modelChain` with the models policy forbids removed; the first one's refusal is kept if none is left. */
+  async allowedChain(explicit?: string, fallbacks?: string[]): Promise<ModelRef[]> {
+    const chain = this.modelChain(explicit, fallbacks);
+    const allowed: ModelRef[] = [];
+    let firstRefusal: unknown;
+    for (const ref of chain) {
+      try {
+        await this.assertAllowed(ref);
+        allowed.push(ref);
+      } catch (error) {
+        firstRefusal ??= error;
+        if (ref === chain[0]) throw error;
+      }
+    }
+    if (allowed.length === 0) throw firstRefusal;
+    return allowed;
+  }
+}

@@ -1,0 +1,42 @@
+import type { ModelListEntry } from "../../shared/wire.js";
+import { compact, modalities, price, stringList, text, tokenCount } from "../model-fields.js";
+import type { CatalogModel, ProviderDefinition } from "../provider.js";
+import { CHUTES_BUILTIN_ALIASES, CHUTES_BUILTIN_MODELS, CHUTES_DEFAULT_MODEL } from "./chutes-catalog.js";
+
+const DEFAULT_CONTEXT_WINDOW = 128_000;
+const DEFAULT_MAX_TOKENS = 4_096;
+
+/** One `GET https://llm.chutes.ai/v1/models` entry → catalog model. TEE comes only from `confidential_compute`. */
+export function mapChutesModel(entry: ModelListEntry, builtin: CatalogModel | undefined): CatalogModel {
+  const pricing = (entry.pricing ?? {}) as Record<string, unknown>;
+  const features = new Set(stringList(entry.supported_features) ?? []);
+  const cost = compact({ input: price(pricing.prompt), output: price(pricing.completion), cacheRead: price(pricing.input_cache_read) });
+  return compact({
+    provider: "chutes",
+    id: entry.id,
+    name: text(entry.name) ?? builtin?.name ?? entry.id,
+    contextWindow: tokenCount(entry.context_length) ?? tokenCount(entry.max_model_len) ?? builtin?.contextWindow ?? DEFAULT_CONTEXT_WINDOW,
+    maxTokens: tokenCount(entry.max_output_length) ?? builtin?.maxTokens ?? DEFAULT_MAX_TOKENS,
+    cost: Object.keys(cost).length ? cost : builtin?.cost,
+    input: entry.input_modalities === undefined && builtin ? builtin.input : modalities(entry.input_modalities),
+    reasoning: features.has("reasoning"),
+    tools: features.has("tools"),
+    structuredOutput: features.has("json_mode") || features.has("structured_outputs"),
+    confidentialCompute: entry.confidential_compute === true,
+  });
+}
+
+export const chutesProvider: ProviderDefinition = {
+  id: "chutes",
+  label: "Chutes",
+  defaultBaseUrl: "https://llm.chutes.ai/v1",
+  builtinModels: CHUTES_BUILTIN_MODELS,
+  builtinAliases: CHUTES_BUILTIN_ALIASES,
+  defaultModel: CHUTES_DEFAULT_MODEL,
+  requiresCredential: true,
+  discoverWithoutCredential: true,
+  mergeBuiltinOnDiscovery: false,
+  mapModel: mapChutesModel,
+  // Ask the server to enforce TEE-only too, so a stale catalog can never route around it.
+  requestHeaders: (config): Record<string, string> => (config.teeOnly ? { "X-TEE-Only": "true" } : {}),
+};

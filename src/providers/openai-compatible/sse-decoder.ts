@@ -1,0 +1,71 @@
+/**
+ * Incremental Server-Sent Events decoding: bytes in (split anywhere, even mid-line or
+ * mid-UTF-8 character), events out. Handles `\n`, `\r\n` and `\r`, `:` comments, multi-line
+ * `data:`, and a last event without a trailing blank line.
+ */
+export interface SseEvent {
+  event: string | undefined;
+  data: string;
+  id: string | undefined;
+}
+
+export class SseDecoder {
+  private readonly text = new TextDecoder();
+  private buffer = "";
+  private data: string[] = [];
+  private event: string | undefined;
+  private id: string | undefined;
+
+  /** Feed bytes; returns the events completed by them. */
+  push(chunk: Uint8Array | string): SseEvent[] {
+    this.buffer += typeof chunk === "string" ? chunk : this.text.decode(chunk, { stream: true });
+    const events: SseEvent[] = [];
+    let start = 0;
+    for (let i = 0; i < this.buffer.length; i++) {
+      const char = this.buffer.charCodeAt(i);
+      if (char !== 10 && char !== 13) continue;
+      // A lone "\r" at the end may be the first half of "\r\n": wait for more.
+      if (char === 13 && i === this.buffer.length - 1) break;
+      this.line(this.buffer.slice(start, i), events);
+      if (char === 13 && this.buffer.charCodeAt(i + 1) === 10) i++;
+      start = i + 1;
+    }
+    this.buffer = this.buffer.slice(start);
+    return events;
+  }
+
+  /** End of stream: flush a final event that had no blank line after it. */
+  end(): SseEvent[] {
+    const events: SseEvent[] = [];
+    this.buffer += this.text.decode();
+    if (this.buffer) this.line(this.buffer, events);
+    this.buffer = "";
+    this.line("", events);
+    return events;
+  }
+
+  private line(line: string, events: SseEvent[]): void {
+    if (line === "") {
+      if (this.data.length > 0 || this.event !== undefined) {
+        events.push({ event: this.event, data: this.data.join("\n"), id: this.id });
+      }
+      this.data = [];
+      this.event = undefined;
+      return;
+    }
+    if (line.charCodeAt(0) === 58) return; // ":" comment / keep-alive
+    if (line.charCodeAt(0) === 123) {
+      // A bare JSON line without "data:" (some servers emit their error object this way
+      // once streaming has started): deliver it as an event of its own rather than drop it.
+      events.push({ event: undefined, data: line, id: undefined });
+      return;
+    }
+    const colon = line.indexOf(":");
+    const field = colon < 0 ? line : line.slice(0, colon);
+    let value = colon < 0 ? "" : line.slice(colon + 1);
+    if (value.charCodeAt(0) === 32) value = value.slice(1);
+    if (field === "data") this.data.push(value);
+    else if (field === "event") this.event = value;
+    else if (field === "id") this.id = value;
+  }
+}

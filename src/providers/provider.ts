@@ -1,0 +1,75 @@
+import type { ProviderConfig } from "../config/schema.js";
+import type {
+  ChatChunk,
+  ChatCompletion,
+  ChatCompletionRequest,
+  EmbeddingsRequest,
+  EmbeddingsResponse,
+  ModelListEntry,
+} from "../shared/wire.js";
+import type { CallOptions } from "./openai-compatible/client.js";
+
+/** What we know about one model, whichever way we learnt it. Costs are USD per 1M tokens. */
+export interface CatalogModel {
+  provider: string;
+  /** The upstream model id, without any routing suffix. */
+  id: string;
+  name: string;
+  contextWindow?: number;
+  maxTokens?: number;
+  cost?: { input?: number; output?: number; cacheRead?: number; cacheWrite?: number };
+  input: string[];
+  reasoning?: boolean;
+  tools?: boolean;
+  structuredOutput?: boolean;
+  /** Runs in a Trusted Execution Environment. */
+  confidentialCompute?: boolean;
+  /** Hugging Face: the inference backends serving it, live ones first. */
+  backends?: string[];
+}
+
+export interface DiscoveryResult {
+  models: CatalogModel[];
+  source: "live" | "builtin";
+  /** Why the built-in catalog was used, when discovery failed. */
+  error?: string;
+}
+
+/**
+ * A provider is a thin configuration of the shared OpenAI-compatible client: defaults, a
+ * built-in catalog, how to read its `/models`, and hooks for its quirks. Nothing here knows
+ * about the gateway or the CLI.
+ */
+export interface ProviderDefinition {
+  id: string;
+  label: string;
+  defaultBaseUrl?: string;
+  builtinModels: readonly CatalogModel[];
+  /** Built-in short names, e.g. `chutes-fast` → `chutes/zai-org/GLM-4.7-FP8`. */
+  builtinAliases?: Readonly<Record<string, string>>;
+  /** The model onboarding makes the default. */
+  defaultModel?: string;
+  /** Whether chat needs a credential (hosted services do; a local vLLM may not). */
+  requiresCredential: boolean;
+  /** Whether `/models` is worth calling without a credential. */
+  discoverWithoutCredential: boolean;
+  /** Discovered entries add to the built-in catalog (true) or replace it (false). */
+  mergeBuiltinOnDiscovery: boolean;
+  mapModel(entry: ModelListEntry, builtin: CatalogModel | undefined): CatalogModel | undefined;
+  /** Extra request headers derived from the provider's config. */
+  requestHeaders?(config: ProviderConfig): Record<string, string>;
+  /** Split a routing suffix off a model id (`Qwen/Qwen3-8B:cheapest`). */
+  splitModelSuffix?(modelId: string): { baseId: string; suffix?: string };
+  /** Suffixes that pin the backend choice to the router's policy. */
+  lockedSuffixes?: readonly string[];
+}
+
+export interface Provider {
+  readonly id: string;
+  readonly definition: ProviderDefinition;
+  readonly baseUrl: string;
+  discoverModels(options: CallOptions): Promise<DiscoveryResult>;
+  chat(request: ChatCompletionRequest, options: CallOptions): Promise<ChatCompletion>;
+  chatStream(request: ChatCompletionRequest, options: CallOptions): Promise<AsyncIterable<ChatChunk>>;
+  embed?(request: EmbeddingsRequest, options: CallOptions): Promise<EmbeddingsResponse>;
+}
