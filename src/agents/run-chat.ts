@@ -33,6 +33,7 @@ async function withFallbacks<T>(
       }
       return { ref, result: await call(ref, credential?.secret) };
     } catch (error) {
+      if (error instanceof UpstreamError) error.modelRef ??= ref.ref;
       lastError = error;
       const next = chain[i + 1];
       if (!next || options.signal?.aborted || !canFallBack(error)) throw error;

@@ -17,6 +17,8 @@ const configCommands = () => import("./commands/config.js");
 const authCommands = () => import("./commands/models-auth.js");
 const modelsCommands = () => import("./commands/models-list.js");
 const statusCommands = () => import("./commands/models-status.js");
+const chatCommands = () => import("./commands/chat.js");
+const onboardCommands = () => import("./commands/onboard.js");
 
 export function createProgram(): Command {
   const program = new Command("openclaw")
@@ -60,6 +62,36 @@ State lives in ~/.openclaw (OPENCLAW_STATE_DIR); the config file is <state>/open
     .command("file")
     .description("print the path of the config file in use")
     .action(lazy(configCommands, (m) => m.runConfigFile));
+
+  program
+    .command("onboard")
+    .description("set up a provider: store its credential, write its config, pick the default model")
+    .option("--non-interactive", "no prompts: take everything from flags (needs --accept-risk or --mode local)")
+    .option("--accept-risk", "acknowledge that the gateway token grants operator access to your providers")
+    .option("--mode <mode>", "where the gateway runs: local (loopback)")
+    .option("--auth-choice <choice>", "chutes (OAuth), chutes-api-key, or huggingface-api-key")
+    .option("--chutes-api-key <key>", "Chutes API key (cpk_…); default $CHUTES_API_KEY")
+    .option("--huggingface-api-key <token>", "Hugging Face token (hf_…); default $HF_TOKEN or $HUGGINGFACE_HUB_TOKEN")
+    .option("--model <ref>", "default model to set (default: the provider's recommended one)")
+    .addHelpText(
+      "after",
+      '\nExamples:\n  openclaw onboard\n  openclaw onboard --non-interactive --accept-risk --auth-choice chutes-api-key --chutes-api-key "$CHUTES_API_KEY"\n  openclaw onboard --non-interactive --mode local --auth-choice huggingface-api-key --huggingface-api-key "$HF_TOKEN"',
+    )
+    .action(lazy(onboardCommands, (m) => m.runOnboard));
+
+  program
+    .command("chat")
+    .description("chat with a model: streams the answer; without a prompt on a terminal, a multi-turn conversation")
+    .argument("[prompt...]", "the prompt (or pipe it on stdin)")
+    .option("-m, --model <ref>", "provider/model or alias (default: agents.defaults.model.primary)")
+    .option("-s, --system <text>", "a system prompt")
+    .option("--no-fallback", "do not try agents.defaults.model.fallbacks when the model fails")
+    .option("--reasoning", "also print the model's reasoning (to stderr)")
+    .addHelpText(
+      "after",
+      '\nExamples:\n  openclaw chat --model chutes/zai-org/GLM-4.7-TEE "Hello!"\n  openclaw chat -m chutes-fast "Explain TEEs"\n  echo "Summarise this" | openclaw chat',
+    )
+    .action(lazy(chatCommands, (m) => m.runChat));
 
   const models = program.command("models").description("models, providers and their credentials");
   models

@@ -44,7 +44,10 @@ export function createProvider(id: string, config: ProviderConfig = {}, options:
   const fallback = (error: string): DiscoveryResult => ({ models: [...definition.builtinModels], source: "builtin", error });
 
   async function list(callOptions: CallOptions): Promise<CatalogModel[]> {
-    const signal = AbortSignal.any([AbortSignal.timeout(DISCOVERY_TIMEOUT_MS), ...(callOptions.signal ? [callOptions.signal] : [])]);
+    const signal = AbortSignal.any([
+      AbortSignal.timeout(Math.min(config.timeoutMs ?? DISCOVERY_TIMEOUT_MS, DISCOVERY_TIMEOUT_MS)),
+      ...(callOptions.signal ? [callOptions.signal] : []),
+    ]);
     try {
       return (await client.listModels({ ...callOptions, signal }))
         .map((entry) => definition.mapModel(entry, builtin.get(entry.id)))

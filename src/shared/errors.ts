@@ -81,10 +81,17 @@ export class RateLimitError extends OpenClawError {
 export class UpstreamError extends OpenClawError {
   readonly retryable: boolean;
   readonly upstreamStatus: number | undefined;
-  constructor(message: string, options: OpenClawErrorOptions & { retryable?: boolean; upstreamStatus?: number } = {}) {
+  readonly retryAfterSeconds: number | undefined;
+  /** The `provider/model` the failing call was for, when known. */
+  modelRef: string | undefined;
+  constructor(
+    message: string,
+    options: OpenClawErrorOptions & { retryable?: boolean; upstreamStatus?: number; retryAfterSeconds?: number } = {},
+  ) {
     super(message, { status: 502, type: "upstream_error", ...options });
     this.retryable = options.retryable ?? false;
     this.upstreamStatus = options.upstreamStatus;
+    this.retryAfterSeconds = options.retryAfterSeconds;
   }
 }
 

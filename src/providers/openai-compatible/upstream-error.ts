@@ -77,18 +77,17 @@ export interface UpstreamHttpErrorInput {
 
 export function upstreamHttpError({ providerId, status, body, retryAfter }: UpstreamHttpErrorInput): UpstreamError {
   const parsed = parseErrorBody(body);
+  const seconds = retryAfter ? Number(retryAfter) : Number.NaN;
   const message = `${providerId} returned HTTP ${status}${parsed.message ? `: ${parsed.message}` : ""}`;
-  const error = new UpstreamError(message, {
+  return new UpstreamError(message, {
     status: ourStatus(status),
     type: TYPE_BY_STATUS[status] ?? (status >= 500 ? "upstream_error" : "invalid_request_error"),
     code: parsed.code ?? null,
     param: parsed.param ?? null,
     retryable: isRetryableStatus(status),
     upstreamStatus: status,
+    ...(Number.isFinite(seconds) ? { retryAfterSeconds: seconds } : {}),
   });
-  const seconds = retryAfter ? Number(retryAfter) : Number.NaN;
-  if (Number.isFinite(seconds)) Object.assign(error, { retryAfterSeconds: seconds });
-  return error;
 }
 
 /** Network-level failures: refused, reset, DNS, timeouts. All worth trying another model for. */

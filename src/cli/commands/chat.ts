@@ -1,0 +1,137 @@
+import { createInterface } from "node:readline";
+import { streamChat } from "../../agents/run-chat.js";
+import type { ModelRuntime } from "../../models/model-runtime.js";
+import { CancelledError, InvalidRequestError, isOpenClawError } from "../../shared/errors.js";
+import type { ChatMessage } from "../../shared/wire.js";
+import { loadCliContext, warn } from "../context.js";
+import { explainUpstreamError } from "../explain-error.js";
+import { reportError } from "../report-error.js";
+
+export interface ChatOptions {
+  model?: string;
+  system?: string;
+  fallback?: boolean;
+  reasoning?: boolean;
+}
+
+async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(typeof chunk === "string" ? Buffer.from(chunk) : chunk);
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+/** Stream one reply to stdout as it arrives; returns its text. */
+async function streamReply(
+  runtime: ModelRuntime,
+  model: string | undefined,
+  messages: ChatMessage[],
+  options: ChatOptions,
+  signal: AbortSignal,
+) {
+  try {
+    const chain = await runtime.allowedChain(model, options.fallback === false ? [] : undefined);
+    const { ref, result: stream } = await streamChat(
+      runtime,
+      chain,
+      { messages },
+      {
+        signal,
+        onFallback: (failed, error, next) => warn(`${failed.ref} failed (${error.message}); trying ${next.ref}`),
+      },
+    );
+    let text = "";
+    let thinking = false;
+    for await (const chunk of stream) {
+      for (const choice of chunk.choices ?? []) {
+        const reasoning = choice.delta?.reasoning_content;
+        if (options.reasoning && reasoning) {
+          process.stderr.write(reasoning);
+          thinking = true;
+        }
+        const content = choice.delta?.content;
+        if (content) {
+          if (thinking) process.stderr.write("\n");
+          thinking = false;
+          process.stdout.write(content);
+          text += content;
+        }
+      }
+    }
+    if (!text.endsWith("\n")) process.stdout.write("\n");
+    return { text, ref };
+  } catch (error) {
+    if (signal.aborted) throw new CancelledError("interrupted", { cause: error });
+    throw explainUpstreamError(error, runtime);
+  }
+}
+
+export async function runChat(promptParts: string[], options: ChatOptions): Promise<void> {
+  const { runtime } = await loadCliContext();
+  let prompt = promptParts.join(" ").trim();
+  if (!prompt && !process.stdin.isTTY) prompt = (await readAll(process.stdin)).trim();
+  if (!prompt) {
+    if (process.stdin.isTTY) return runInteractive(runtime, options);
+    throw new InvalidRequestError("no prompt: pass it as an argument, or pipe it on stdin", { param: "prompt" });
+  }
+  const controller = new AbortController();
+  // Ctrl-C stops the answer and the upstream request with it.
+  const onSignal = () => controller.abort();
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+  try {
+    const messages: ChatMessage[] = [
+      ...(options.system ? [{ role: "system", content: options.system }] : []),
+      { role: "user", content: prompt },
+    ];
+    await streamReply(runtime, options.model, messages, options, controller.signal);
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
+}
+
+/** A multi-turn conversation on a terminal: `/model REF` switches, `/reset` forgets, Ctrl-D leaves. */
+async function runInteractive(runtime: ModelRuntime, options: ChatOptions): Promise<void> {
+  let model = options.model ?? runtime.defaultModel();
+  const history: ChatMessage[] = options.system ? [{ role: "system", content: options.system }] : [];
+  const rl = createInterface({ input: process.stdin, output: process.stdout, prompt: "you> " });
+  let current: AbortController | undefined;
+  rl.on("SIGINT", () => (current ? current.abort() : rl.close()));
+  process.stdout.write(
+    `Chatting with ${model ?? "(no model: use /model provider/model)"}. /model REF to switch, /reset to forget, Ctrl-D to leave.\n`,
+  );
+  rl.prompt();
+  for await (const line of rl) {
+    const input = line.trim();
+    if (input === "/exit" || input === "/quit") break;
+    if (input.startsWith("/model")) {
+      const next = input.slice("/model".length).trim();
+      try {
+        if (next) model = runtime.resolveRef(next).ref;
+        process.stdout.write(`model: ${model ?? "(none)"}\n`);
+      } catch (error) {
+        reportError(error, false);
+      }
+    } else if (input === "/reset") {
+      history.splice(options.system ? 1 : 0);
+      process.stdout.write("history cleared\n");
+    } else if (input) {
+      history.push({ role: "user", content: input });
+      current = new AbortController();
+      rl.pause();
+      try {
+        const { text } = await streamReply(runtime, model, history, options, current.signal);
+        history.push({ role: "assistant", content: text });
+      } catch (error) {
+        history.pop();
+        if (!isOpenClawError(error) || !(error instanceof CancelledError)) reportError(error, false);
+        else process.stdout.write("\n(stopped)\n");
+      } finally {
+        current = undefined;
+        rl.resume();
+      }
+    }
+    rl.prompt();
+  }
+  rl.close();
+}
