@@ -32,7 +32,7 @@ test("chutes discovery maps every field; TEE comes from confidential_compute", a
   assert.deepEqual(qwen, {
     provider: "chutes",
     id: "Qwen/Qwen3-32B-TEE",
-    name: "Qwen/Qwen3-32B-TEE",
+    name: "Qwen3 32B TEE",
     contextWindow: 40960,
     maxTokens: 40960,
     cost: { input: 0.104, output: 0.416, cacheRead: 0.052 },

@@ -112,5 +112,5 @@ test("a suffixed model id reaches the router unchanged", async () => {
   for await (const _ of stream) {
     // drain
   }
-  assert.equal((hf.requests.at(-1)?.body as { model: string }).model, "Qwen/Qwen3-8B:fastest");
+  assert.equal((hf.requests.at(-1)?.body as { model?: string } | undefined)?.model, "Qwen/Qwen3-8B:fastest");
 });

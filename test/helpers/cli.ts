@@ -85,3 +85,23 @@ export function isOneLineError(stderr: string): boolean {
   const lines = stderr.trim().split("\n");
   return lines.length === 1 && lines[0]!.startsWith("openclaw: ") && !/\n\s+at /.test(stderr);
 }
+
+/** Write `openclaw.json` directly (as a user editing the file would). */
+export async function writeConfig(state: TestState, config: unknown): Promise<void> {
+  const { mkdir, writeFile } = await import("node:fs/promises");
+  await mkdir(state.stateDir, { recursive: true, mode: 0o700 });
+  await writeFile(state.configPath, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: parsed JSON, inspected by assertions
+export async function readConfig(state: TestState): Promise<Record<string, any>> {
+  const { readFile } = await import("node:fs/promises");
+  const JSON5 = (await import("json5")).default;
+  return JSON5.parse(await readFile(state.configPath, "utf8"));
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: parsed JSON, inspected by assertions
+export async function readStore(state: TestState): Promise<{ profiles: Record<string, any> }> {
+  const { readFile } = await import("node:fs/promises");
+  return JSON.parse(await readFile(state.authProfilesPath, "utf8"));
+}

@@ -14,13 +14,14 @@ export interface ModelsListOptions {
   refresh?: boolean;
 }
 
-function catalogLine(runtime: ModelRuntime, catalog: ProviderCatalog, now: number): string {
+function catalogLines(runtime: ModelRuntime, catalog: ProviderCatalog, now: number, width: number): string[] {
   const credential = runtime.credential(catalog.provider);
   const auth = credential ? `credential: ${credential.source} ${credential.origin} (${credential.redacted})` : "no credential";
-  const age = catalog.fetchedAt ? `, fetched ${formatAge(now - catalog.fetchedAt)}${catalog.stale ? ", refreshing" : ""}` : "";
+  const age = catalog.fetchedAt ? `, ${formatAge(now - catalog.fetchedAt)}${catalog.stale ? ", refreshing" : ""}` : "";
   const source = { live: "live", cached: "cached", builtin: "built-in", config: "config only" }[catalog.source];
   const tee = runtime.config.models?.providers?.[catalog.provider]?.teeOnly ? " · teeOnly" : "";
-  return `${catalog.provider} · ${auth} · catalog: ${source}${age}${tee}`;
+  const line = `${catalog.provider} · ${auth} · catalog: ${source}${age}${tee}`;
+  return line.length <= width ? [line] : [`${catalog.provider} · ${auth}`, `  catalog: ${source}${age}${tee}`];
 }
 
 export async function runModelsList(options: ModelsListOptions): Promise<void> {
@@ -67,7 +68,7 @@ export async function runModelsList(options: ModelsListOptions): Promise<void> {
     const lines: string[] = [];
     for (const catalog of loaded.providers.values()) {
       const rows = pick(catalog).map(describe);
-      lines.push(catalogLine(runtime, catalog, now));
+      lines.push(...catalogLines(runtime, catalog, now, width));
       if (rows.length === 0) {
         lines.push("  (no models)", "");
         continue;

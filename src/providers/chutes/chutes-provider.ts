@@ -1,5 +1,5 @@
 import type { ModelListEntry } from "../../shared/wire.js";
-import { compact, modalities, price, stringList, text, tokenCount } from "../model-fields.js";
+import { compact, displayNameFromId, modalities, price, stringList, text, tokenCount } from "../model-fields.js";
 import type { CatalogModel, ProviderDefinition } from "../provider.js";
 import { CHUTES_BUILTIN_ALIASES, CHUTES_BUILTIN_MODELS, CHUTES_DEFAULT_MODEL } from "./chutes-catalog.js";
 
@@ -14,7 +14,7 @@ export function mapChutesModel(entry: ModelListEntry, builtin: CatalogModel | un
   return compact({
     provider: "chutes",
     id: entry.id,
-    name: text(entry.name) ?? builtin?.name ?? entry.id,
+    name: text(entry.name) ?? builtin?.name ?? displayNameFromId(entry.id),
     contextWindow: tokenCount(entry.context_length) ?? tokenCount(entry.max_model_len) ?? builtin?.contextWindow ?? DEFAULT_CONTEXT_WINDOW,
     maxTokens: tokenCount(entry.max_output_length) ?? builtin?.maxTokens ?? DEFAULT_MAX_TOKENS,
     cost: Object.keys(cost).length ? cost : builtin?.cost,
