@@ -1,7 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { chmod, copyFile, open, rename, rm } from "node:fs/promises";
 import path from "node:path";
-import lockfile from "proper-lockfile";
 import { errorCode, OpenClawError } from "./errors.js";
 
 export interface AtomicWriteOptions {
@@ -55,6 +54,7 @@ async function backupExisting(file: string, mode: number): Promise<void> {
 export async function withFileLock<T>(file: string, task: () => Promise<T>, staleMs = 10_000): Promise<T> {
   let release: () => Promise<void>;
   try {
+    const { default: lockfile } = await import("proper-lockfile");
     release = await lockfile.lock(file, {
       realpath: false,
       stale: staleMs,

@@ -1,4 +1,4 @@
-import { Agent, type Dispatcher, request } from "undici";
+import type { Agent, Dispatcher } from "undici";
 import { CancelledError, errorCode, UpstreamError } from "../../shared/errors.js";
 import type {
   ChatChunk,
@@ -11,10 +11,18 @@ import type {
 import { SseDecoder } from "./sse-decoder.js";
 import { upstreamHttpError, upstreamNetworkError, upstreamStreamError } from "./upstream-error.js";
 
+// undici is loaded on the first request, not at start-up: commands that answer from the
+// cache (`models list`) never pay for it.
+let undici: Promise<typeof import("undici")> | undefined;
 let sharedAgent: Agent | undefined;
+const loadUndici = () => {
+  undici ??= import("undici");
+  return undici;
+};
 
 /** One keep-alive connection pool per process, shared by every provider. */
-export function sharedDispatcher(): Agent {
+export async function sharedDispatcher(): Promise<Agent> {
+  const { Agent } = await loadUndici();
   sharedAgent ??= new Agent({ keepAliveTimeout: 30_000, keepAliveMaxTimeout: 600_000, connections: 256 });
   return sharedAgent;
 }
@@ -46,14 +54,14 @@ export class OpenAICompatibleClient {
   readonly baseUrl: string;
   private readonly headers: Record<string, string>;
   private readonly timeoutMs: number;
-  private readonly dispatcher: Dispatcher;
+  private readonly dispatcher: Dispatcher | undefined;
 
   constructor(options: ClientOptions) {
     this.providerId = options.providerId;
     this.baseUrl = options.baseUrl.replace(/\/+$/, "");
     this.headers = options.headers ?? {};
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    this.dispatcher = options.dispatcher ?? sharedDispatcher();
+    this.dispatcher = options.dispatcher;
   }
 
   /** POST/GET `path` (relative to the base URL, or absolute) and return the raw response once it is 2xx. */
@@ -63,12 +71,13 @@ export class OpenAICompatibleClient {
     if (body !== undefined) headers["content-type"] = "application/json";
     let response: Dispatcher.ResponseData;
     try {
+      const { request } = await loadUndici();
       response = await request(/^https?:/.test(path) ? path : `${this.baseUrl}${path}`, {
         method,
         headers,
         body: body === undefined ? null : JSON.stringify(body),
         signal: options.signal ?? null,
-        dispatcher: this.dispatcher,
+        dispatcher: this.dispatcher ?? (await sharedDispatcher()),
         headersTimeout: this.timeoutMs,
         bodyTimeout: this.timeoutMs,
       });
