@@ -243,3 +243,22 @@ test("a non-streaming upstream is not needed: chat uses streaming", async () => 
   assert.equal(result.stdout, "streamed\n");
   assert.equal(lastBody(chutes)?.stream, true);
 });
+
+test("without a prompt on a terminal, chat is a multi-turn conversation with /model and history", async () => {
+  const { spawnCliInPty } = await import("./helpers/pty.js");
+  const session = spawnCliInPty(["chat"], state.env);
+  await session.waitFor(/you> /);
+  session.write("first question\r");
+  await session.waitFor(/Hello from Chutes[\s\S]*you> /);
+  session.write("/model huggingface/Qwen/Qwen3-8B\r");
+  await session.waitFor(/model: huggingface\/Qwen\/Qwen3-8B/);
+  session.write("second question\r");
+  await session.waitFor(/Hi from HF[\s\S]*you> /);
+  session.write("\x04");
+  assert.equal(await session.exit, 0);
+  assert.deepEqual(lastBody(hf)?.messages, [
+    { role: "user", content: "first question" },
+    { role: "assistant", content: "Hello from Chutes" },
+    { role: "user", content: "second question" },
+  ]);
+});
