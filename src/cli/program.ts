@@ -19,6 +19,10 @@ const modelsCommands = () => import("./commands/models-list.js");
 const statusCommands = () => import("./commands/models-status.js");
 const chatCommands = () => import("./commands/chat.js");
 const onboardCommands = () => import("./commands/onboard.js");
+const gatewayCommands = () => import("./commands/gateway.js");
+const sessionCommands = () => import("./commands/sessions.js");
+
+const isVerbose = (program: Command) => program.opts().verbose === true || Boolean(process.env.DEBUG);
 
 export function createProgram(): Command {
   const program = new Command("openclaw")
@@ -62,6 +66,46 @@ State lives in ~/.openclaw (OPENCLAW_STATE_DIR); the config file is <state>/open
     .command("file")
     .description("print the path of the config file in use")
     .action(lazy(configCommands, (m) => m.runConfigFile));
+
+  const gateway = program
+    .command("gateway")
+    .description("run the OpenAI-compatible gateway in the foreground (same as `gateway run`)")
+    .option("--port <port>", "port to listen on (default gateway.port or 18789; 0 picks a free one)")
+    .option("--bind <address>", "loopback (default), lan, or an address (default gateway.bind)")
+    .option("--enable-endpoints", "serve /v1/chat/completions and /v1/responses for this run even if disabled in config")
+    .option("--drain-timeout <ms>", "on SIGTERM/SIGINT, how long in-flight requests may finish (default 10000)")
+    .action(
+      lazy(gatewayCommands, (m) => (options: import("./commands/gateway.js").GatewayOptions) => m.runGateway(options, isVerbose(program))),
+    );
+  gateway
+    .command("run")
+    .description("run the gateway in the foreground")
+    .option("--port <port>", "port to listen on (default gateway.port or 18789; 0 picks a free one)")
+    .option("--bind <address>", "loopback (default), lan, or an address (default gateway.bind)")
+    .option("--enable-endpoints", "serve /v1/chat/completions and /v1/responses for this run even if disabled in config")
+    .option("--drain-timeout <ms>", "on SIGTERM/SIGINT, how long in-flight requests may finish (default 10000)")
+    .action(
+      lazy(gatewayCommands, (m) => (options: import("./commands/gateway.js").GatewayOptions) => m.runGateway(options, isVerbose(program))),
+    );
+  gateway
+    .command("token")
+    .description("print the gateway's bearer token (generated and stored on first use)")
+    .action(lazy(gatewayCommands, (m) => m.runGatewayToken));
+
+  const sessions = program.command("sessions").description("conversations recorded by the gateway");
+  sessions
+    .command("list")
+    .description("recent sessions with turns, tokens and cost")
+    .option("--json", "print JSON")
+    .option("--limit <n>", "how many (default 50)")
+    .option("--agent <id>", "only this agent's sessions")
+    .action(lazy(sessionCommands, (m) => m.runSessionsList));
+  sessions
+    .command("show")
+    .description("one session's transcript")
+    .argument("<key>", "session key, e.g. agent:main:openai-user:alice")
+    .option("--json", "print JSON")
+    .action(lazy(sessionCommands, (m) => m.runSessionsShow));
 
   program
     .command("onboard")

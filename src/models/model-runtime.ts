@@ -2,7 +2,7 @@ import type { CredentialStoreData } from "../auth/credential-store.js";
 import { type ResolvedCredential, resolveProviderCredential } from "../auth/resolve-credential.js";
 import type { StatePaths } from "../config/paths.js";
 import type { OpenClawConfig } from "../config/schema.js";
-import type { Provider } from "../providers/provider.js";
+import type { CatalogModel, Provider } from "../providers/provider.js";
 import { BUILTIN_PROVIDERS, type CreateProviderOptions, createProvider, knownProviderIds } from "../providers/registry.js";
 import { InvalidRequestError, NotFoundError, PermissionError } from "../shared/errors.js";
 import { type AliasIndex, buildAliasIndex, lookupAlias } from "./aliases.js";
@@ -38,6 +38,7 @@ export class ModelRuntime {
   private readonly credentials = new Map<string, ResolvedCredential | undefined>();
   private readonly providers = new Map<string, Provider>();
   private catalogPromise: Promise<LoadedCatalog> | undefined;
+  private modelIndex: Promise<Map<string, CatalogModel>> | undefined;
 
   constructor(options: ModelRuntimeOptions) {
     this.options = options;
@@ -137,6 +138,14 @@ export class ModelRuntime {
     return this.catalogPromise;
   }
 
+  /** Discover again (for long-running processes); the new catalog replaces the old when ready. */
+  async refreshCatalog(): Promise<void> {
+    const next = this.catalog("force");
+    await next;
+    this.catalogPromise = next;
+    this.modelIndex = undefined;
+  }
+
   /**
    * Refuse what the provider's policy forbids: with `teeOnly`, a model the catalog does not
    * know to run in a TEE (the request also carries `X-TEE-Only` for the server to enforce).
@@ -153,21 +162,31 @@ export class ModelRuntime {
     });
   }
 
-  /** `modelChain` with the models policy forbids removed; the first one's refusal is kept if none is left. */
-  async allowedChain(explicit?: string, fallbacks?: string[]): Promise<ModelRef[]> {
-    const chain = this.modelChain(explicit, fallbacks);
+  /** `chain` without the models policy forbids; the first model's refusal is the error when it is refused. */
+  async filterAllowed(chain: ModelRef[]): Promise<ModelRef[]> {
     const allowed: ModelRef[] = [];
-    let firstRefusal: unknown;
     for (const ref of chain) {
       try {
         await this.assertAllowed(ref);
         allowed.push(ref);
       } catch (error) {
-        firstRefusal ??= error;
         if (ref === chain[0]) throw error;
       }
     }
-    if (allowed.length === 0) throw firstRefusal;
     return allowed;
+  }
+
+  allowedChain(explicit?: string, fallbacks?: string[]): Promise<ModelRef[]> {
+    return this.filterAllowed(this.modelChain(explicit, fallbacks));
+  }
+
+  /** `provider/model` → catalog entry, for prices and flags (suffixes ignored). */
+  async findModel(ref: ModelRef): Promise<CatalogModel | undefined> {
+    this.modelIndex ??= this.catalog().then((loaded) => {
+      const index = new Map<string, CatalogModel>();
+      for (const catalog of loaded.providers.values()) for (const model of catalog.all) index.set(`${model.provider}/${model.id}`, model);
+      return index;
+    });
+    return (await this.modelIndex).get(`${ref.provider}/${ref.baseId}`);
   }
 }

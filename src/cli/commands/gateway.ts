@@ -1,0 +1,134 @@
+import type { Server } from "node:http";
+import { CredentialStore } from "../../auth/credential-store.js";
+import { resolveGatewaySecret } from "../../auth/gateway-secret.js";
+import { loadConfig } from "../../config/load.js";
+import type { OpenClawConfig } from "../../config/schema.js";
+import { GatewayAuth, type RateLimitPolicy } from "../../gateway/auth.js";
+import type { GatewayContext } from "../../gateway/context.js";
+import { DEFAULT_MAX_BODY_BYTES } from "../../gateway/http.js";
+import { createLogger } from "../../gateway/logger.js";
+import { createGatewayServer } from "../../gateway/server.js";
+import { DEFAULT_DISCOVERY_TTL_SECONDS } from "../../models/discovery-cache.js";
+import { ModelRuntime } from "../../models/model-runtime.js";
+import { ConfigError, errorCode, InvalidRequestError } from "../../shared/errors.js";
+import { openStateStore } from "../../store/sqlite-store.js";
+
+export interface GatewayOptions {
+  port?: string;
+  bind?: string;
+  enableEndpoints?: boolean;
+  drainTimeout?: string;
+  verbose?: boolean;
+}
+
+export const DEFAULT_GATEWAY_PORT = 18789;
+
+function bindAddress(bind: string): string {
+  if (bind === "loopback" || bind === "localhost") return "127.0.0.1";
+  if (bind === "lan" || bind === "all") return "0.0.0.0";
+  return bind;
+}
+
+function parsePort(text: string): number {
+  const port = Number(text);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new InvalidRequestError(`--port must be a whole number from 0 to 65535, not ${JSON.stringify(text)}`);
+  return port;
+}
+
+function rateLimitPolicy(config: OpenClawConfig): RateLimitPolicy | undefined {
+  const limit = config.gateway?.auth?.rateLimit;
+  if (!limit) return undefined;
+  return { maxAttempts: limit.maxAttempts ?? 10, windowMs: limit.windowMs ?? 60_000, lockoutMs: limit.lockoutMs ?? 300_000 };
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once("error", (error) => {
+      if (errorCode(error) === "EADDRINUSE")
+        reject(new ConfigError(`port ${port} on ${host} is in use: stop the other process or pass --port`, { cause: error }));
+      else reject(new ConfigError(`cannot listen on ${host}:${port}: ${(error as Error).message}`, { cause: error }));
+    });
+    server.listen(port, host, () => resolve());
+  });
+}
+
+export async function runGateway(options: GatewayOptions, verbose: boolean): Promise<void> {
+  const { config, paths } = await loadConfig();
+  const credentials = CredentialStore.fromPaths(paths);
+  const secret = await resolveGatewaySecret(config, credentials);
+  const logger = createLogger(verbose);
+  const runtime = new ModelRuntime({
+    config,
+    paths,
+    store: await credentials.read(),
+    warn: (message) => logger.warn(message),
+    ...(config.gateway?.http?.upstreamTimeoutMs ? { timeoutMs: config.gateway.http.upstreamTimeoutMs } : {}),
+  });
+  const store = openStateStore(paths.stateDir);
+  const endpoints = {
+    chatCompletions: options.enableEndpoints === true || config.gateway?.http?.endpoints?.chatCompletions?.enabled === true,
+    responses: options.enableEndpoints === true || config.gateway?.http?.endpoints?.responses?.enabled === true,
+  };
+  const ctx: GatewayContext = {
+    runtime,
+    store,
+    logger,
+    endpoints,
+    maxBodyBytes: config.gateway?.http?.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+  };
+  const server = createGatewayServer(ctx, new GatewayAuth(secret.secret, secret.mode, rateLimitPolicy(config)));
+  const host = bindAddress(options.bind ?? config.gateway?.bind ?? "loopback");
+  const port = options.port !== undefined ? parsePort(options.port) : (config.gateway?.port ?? DEFAULT_GATEWAY_PORT);
+  await listen(server, port, host);
+
+  // Warm the catalog now, and keep it fresh without a cron job.
+  const refresh = () => runtime.refreshCatalog().catch((error: Error) => logger.warn({ err: error.message }, "catalog refresh failed"));
+  void runtime.catalog();
+  setInterval(refresh, (config.models?.discoveryTtlSeconds ?? DEFAULT_DISCOVERY_TTL_SECONDS) * 1000).unref();
+
+  const address = server.address();
+  const actualPort = typeof address === "object" && address ? address.port : port;
+  const shownHost = host.includes(":") ? `[${host}]` : host;
+  const state = (on: boolean, key: string) => (on ? "on" : `off (enable: openclaw config set ${key} true, or --enable-endpoints)`);
+  process.stderr.write(
+    [
+      `OpenClaw gateway listening on http://${shownHost}:${actualPort}`,
+      `  POST /v1/chat/completions: ${state(endpoints.chatCompletions, "gateway.http.endpoints.chatCompletions.enabled")}`,
+      `  POST /v1/responses:        ${state(endpoints.responses, "gateway.http.endpoints.responses.enabled")}`,
+      `  auth: bearer ${secret.mode} from ${secret.origin}${secret.generated ? " (generated now)" : ""}; print it with: openclaw gateway token`,
+      "",
+    ].join("\n"),
+  );
+
+  const drainMs = options.drainTimeout ? parsePort(options.drainTimeout) : 10_000;
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      server.closeAllConnections();
+      return;
+    }
+    stopping = true;
+    logger.info({ signal, drainMs }, "shutting down: no new connections; in-flight requests may finish");
+    server.close(() => {
+      store.close();
+      logger.flush();
+      process.exit(0);
+    });
+    server.closeIdleConnections();
+    // Idle keep-alive connections keep closing as their requests finish; past the deadline, cut the rest.
+    const idle = setInterval(() => server.closeIdleConnections(), 100);
+    idle.unref();
+    setTimeout(() => server.closeAllConnections(), drainMs).unref();
+  };
+  process.on("SIGTERM", stop);
+  process.on("SIGINT", stop);
+}
+
+export async function runGatewayToken(): Promise<void> {
+  const { config, paths } = await loadConfig();
+  const secret = await resolveGatewaySecret(config, CredentialStore.fromPaths(paths));
+  if (secret.mode === "password")
+    throw new InvalidRequestError("the gateway uses password mode (gateway.auth.mode): clients send that password as the bearer");
+  process.stdout.write(`${secret.secret}\n`);
+}

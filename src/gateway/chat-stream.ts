@@ -1,0 +1,80 @@
+import type { ServerResponse } from "node:http";
+import type { ChatChunk, ChatMessage, ToolCallDelta, Usage } from "../shared/wire.js";
+import { writeEvent } from "./sse.js";
+
+/** What a finished (or failed) stream produced, for the transcript. */
+export interface StreamOutcome {
+  message: ChatMessage;
+  usage: Usage | null;
+}
+
+/**
+ * Relay an upstream chat stream as OpenAI SSE, fixing what peers are known to get wrong:
+ * the first delta carries `role`, a `finish_reason` chunk always arrives, the usage chunk
+ * (empty `choices`) is sent when and only when the client asked for it, tool-call `index`es
+ * and `reasoning_content` pass through untouched. Throws when the upstream fails mid-stream.
+ */
+export async function relayChatStream(
+  response: ServerResponse,
+  stream: AsyncIterable<ChatChunk>,
+  options: { model: string; includeUsage: boolean },
+): Promise<StreamOutcome> {
+  let roleSent = false;
+  let finished = false;
+  let usageSent = false;
+  let usage: Usage | null = null;
+  let last: ChatChunk | undefined;
+  let content = "";
+  let reasoning = "";
+  const toolCalls: Array<{ id?: string; type: string; function: { name: string; arguments: string } }> = [];
+
+  for await (const chunk of stream) {
+    last = chunk;
+    if (chunk.usage) usage = chunk.usage;
+    const choices = Array.isArray(chunk.choices) ? chunk.choices : [];
+    if (choices.length === 0) {
+      if (!chunk.usage || !options.includeUsage) continue;
+      usageSent = true;
+    } else if (!options.includeUsage && "usage" in chunk) {
+      // Some upstreams report usage on every chunk; the client did not ask for it.
+      delete chunk.usage;
+    }
+    for (const choice of choices) {
+      const delta = choice.delta ?? {};
+      if (!roleSent) {
+        if (!delta.role) delta.role = "assistant";
+        choice.delta = delta;
+      }
+      if (choice.finish_reason) finished = true;
+      if (typeof delta.content === "string") content += delta.content;
+      if (typeof delta.reasoning_content === "string") reasoning += delta.reasoning_content;
+      for (const call of (delta.tool_calls ?? []) as ToolCallDelta[]) {
+        const slot = (toolCalls[call.index] ??= { type: "function", function: { name: "", arguments: "" } });
+        if (call.id) slot.id = call.id;
+        if (call.function?.name) slot.function.name += call.function.name;
+        if (call.function?.arguments) slot.function.arguments += call.function.arguments;
+      }
+    }
+    if (choices.length > 0) roleSent = true;
+    chunk.model = options.model;
+    await writeEvent(response, JSON.stringify(chunk));
+  }
+
+  const base = {
+    id: last?.id ?? `chatcmpl-${Date.now()}`,
+    object: "chat.completion.chunk",
+    created: last?.created ?? Math.floor(Date.now() / 1000),
+    model: options.model,
+  };
+  if (!finished) {
+    await writeEvent(
+      response,
+      JSON.stringify({ ...base, choices: [{ index: 0, delta: roleSent ? {} : { role: "assistant" }, finish_reason: "stop" }] }),
+    );
+  }
+  if (options.includeUsage && !usageSent && usage) await writeEvent(response, JSON.stringify({ ...base, choices: [], usage }));
+  const message: ChatMessage = { role: "assistant", content: content || null };
+  if (reasoning) message.reasoning_content = reasoning;
+  if (toolCalls.length) message.tool_calls = toolCalls.filter(Boolean);
+  return { message, usage };
+}

@@ -1,0 +1,28 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Logger } from "pino";
+import type { ModelRuntime } from "../models/model-runtime.js";
+import type { SessionStore } from "../store/session-store.js";
+
+export interface GatewayContext {
+  runtime: ModelRuntime;
+  store: SessionStore;
+  logger: Logger;
+  endpoints: { chatCompletions: boolean; responses: boolean };
+  maxBodyBytes: number;
+}
+
+/** What a route adds to the request's log line. */
+export interface RequestLog {
+  model?: string;
+  agent?: string;
+  session?: string;
+  stream?: boolean;
+  error?: string;
+}
+
+export type RouteHandler = (ctx: GatewayContext, request: IncomingMessage, response: ServerResponse, log: RequestLog) => Promise<void>;
+
+export function header(request: IncomingMessage, name: string): string | undefined {
+  const value = request.headers[name];
+  return (Array.isArray(value) ? value[0] : value)?.trim() || undefined;
+}

@@ -1,0 +1,72 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { InvalidRequestError, isOpenClawError, OpenClawError, RateLimitError, UpstreamError } from "../shared/errors.js";
+
+export const DEFAULT_MAX_BODY_BYTES = 20 * 1024 * 1024;
+
+export class PayloadTooLargeError extends OpenClawError {
+  constructor(limit: number) {
+    super(`request body is larger than ${limit} bytes (gateway.http.maxBodyBytes)`, {
+      status: 413,
+      type: "invalid_request_error",
+      code: "request_too_large",
+    });
+  }
+}
+
+export class MethodNotAllowedError extends OpenClawError {
+  constructor(
+    method: string,
+    path: string,
+    readonly allow: string[],
+  ) {
+    super(`${method} is not allowed on ${path}; use ${allow.join(", ")}`, {
+      status: 405,
+      type: "invalid_request_error",
+      code: "method_not_allowed",
+    });
+  }
+}
+
+/** Read and parse a JSON body, refusing more than `limit` bytes without buffering them. */
+export async function readJsonBody(request: IncomingMessage, limit: number): Promise<unknown> {
+  const declared = Number(request.headers["content-length"]);
+  if (declared > limit) throw new PayloadTooLargeError(limit);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request) {
+    size += (chunk as Buffer).length;
+    if (size > limit) throw new PayloadTooLargeError(limit);
+    chunks.push(chunk as Buffer);
+  }
+  const text = chunks.length === 1 ? (chunks[0] as Buffer).toString("utf8") : Buffer.concat(chunks).toString("utf8");
+  if (!text.trim()) throw new InvalidRequestError("the request body is empty; send a JSON object", { code: "invalid_json" });
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new InvalidRequestError(`the request body is not valid JSON: ${(error as Error).message}`, { code: "invalid_json" });
+  }
+}
+
+export function sendJson(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  response.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text), ...headers });
+  response.end(text);
+}
+
+/** Any error → an OpenAI-shaped body with the right status (and Retry-After / Allow). */
+export function sendError(response: ServerResponse, error: unknown): void {
+  if (response.headersSent) {
+    response.destroy();
+    return;
+  }
+  const known = isOpenClawError(error)
+    ? error
+    : new OpenClawError("internal error in the gateway", { status: 500, type: "server_error", code: "internal_error", cause: error });
+  const headers: Record<string, string> = {};
+  const retryAfter = known instanceof RateLimitError || known instanceof UpstreamError ? known.retryAfterSeconds : undefined;
+  if (retryAfter !== undefined) headers["retry-after"] = String(Math.max(1, Math.ceil(retryAfter)));
+  if (known instanceof MethodNotAllowedError) headers.allow = known.allow.join(", ");
+  // A body we refused to read may still be arriving: close rather than keep a dirty connection.
+  if (known instanceof PayloadTooLargeError) headers.connection = "close";
+  sendJson(response, known.status, known.toBody(), headers);
+}

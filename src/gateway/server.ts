@@ -1,0 +1,82 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { performance } from "node:perf_hooks";
+import { NotFoundError } from "../shared/errors.js";
+import type { GatewayAuth } from "./auth.js";
+import type { GatewayContext, RequestLog, RouteHandler } from "./context.js";
+import { MethodNotAllowedError, sendError, sendJson } from "./http.js";
+import { handleChatCompletions } from "./routes/chat-completions.js";
+import { handleGetModel, handleListModels } from "./routes/models.js";
+
+interface Route {
+  methods: Record<string, RouteHandler>;
+  /** The config key that turns it on, when it can be off. */
+  enabledBy?: (ctx: GatewayContext) => string | undefined;
+}
+
+const chatSurface = (ctx: GatewayContext) =>
+  ctx.endpoints.chatCompletions || ctx.endpoints.responses ? undefined : "gateway.http.endpoints.chatCompletions.enabled";
+
+const ROUTES: Record<string, Route> = {
+  "/v1/chat/completions": {
+    methods: { POST: handleChatCompletions },
+    enabledBy: (ctx) => (ctx.endpoints.chatCompletions ? undefined : "gateway.http.endpoints.chatCompletions.enabled"),
+  },
+  "/v1/models": { methods: { GET: handleListModels }, enabledBy: chatSurface },
+};
+
+function matchRoute(path: string): Route | undefined {
+  const exact = ROUTES[path];
+  if (exact) return exact;
+  if (path.startsWith("/v1/models/") && path.length > "/v1/models/".length)
+    return { methods: { GET: handleGetModel }, enabledBy: chatSurface };
+  return undefined;
+}
+
+/**
+ * The only place that listens. Every request: route, method, bearer auth, endpoint switch,
+ * handler; every failure becomes an OpenAI-shaped error; one log line when it ends.
+ */
+export function createGatewayServer(ctx: GatewayContext, auth: GatewayAuth): Server {
+  const handle = async (request: IncomingMessage, response: ServerResponse, log: RequestLog) => {
+    const path = (request.url ?? "/").split("?")[0] as string;
+    const method = request.method ?? "GET";
+    if (path === "/healthz" || path === "/health") {
+      sendJson(response, 200, { ok: true });
+      return;
+    }
+    const route = matchRoute(path);
+    if (!route) throw new NotFoundError(`no such endpoint: ${method} ${path}`, { code: "unknown_url" });
+    const handler = route.methods[method];
+    if (!handler) throw new MethodNotAllowedError(method, path, Object.keys(route.methods));
+    auth.check(request);
+    const disabledKey = route.enabledBy?.(ctx);
+    if (disabledKey)
+      throw new NotFoundError(`${path} is disabled: set ${disabledKey} to true (openclaw config set ${disabledKey} true)`, {
+        code: "endpoint_disabled",
+      });
+    await handler(ctx, request, response, log);
+  };
+
+  return createServer({ keepAliveTimeout: 65_000, headersTimeout: 60_000, requestTimeout: 0 }, (request, response) => {
+    const started = performance.now();
+    const log: RequestLog = {};
+    response.once("close", () => {
+      ctx.logger.info(
+        {
+          method: request.method,
+          path: (request.url ?? "/").split("?")[0],
+          status: response.statusCode,
+          ms: Math.round((performance.now() - started) * 100) / 100,
+          ...log,
+          ...(response.writableFinished ? {} : { aborted: true }),
+        },
+        "request",
+      );
+    });
+    handle(request, response, log).catch((error: unknown) => {
+      log.error = error instanceof Error ? error.message : String(error);
+      if (!(error instanceof Error) || !("status" in error)) ctx.logger.error({ err: error }, "unexpected error");
+      sendError(response, error);
+    });
+  });
+}

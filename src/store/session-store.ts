@@ -1,0 +1,47 @@
+import type { ChatMessage, Usage } from "../shared/wire.js";
+
+/** One exchange: what came in, what went out, on which model, at what cost. */
+export interface TurnRecord {
+  sessionKey: string;
+  agentId: string;
+  channel?: string | undefined;
+  /** `provider/model` actually used (after aliases and fallbacks). */
+  model: string;
+  endpoint: string;
+  /** The messages new in this turn (after the last assistant message of the request). */
+  input: ChatMessage[];
+  output: ChatMessage | null;
+  usage: Usage | null;
+  /** USD, from the catalog's prices; null when the model has none. */
+  cost: number | null;
+  status: "ok" | "error" | "aborted";
+  error?: string | undefined;
+  at: number;
+}
+
+export interface SessionSummary {
+  key: string;
+  agentId: string;
+  channel: string | null;
+  createdAt: number;
+  updatedAt: number;
+  turns: number;
+  promptTokens: number;
+  completionTokens: number;
+  cost: number;
+  lastModel: string | null;
+}
+
+/**
+ * Where transcripts live. The embedded SQLite store implements it; a shared store (Postgres,
+ * Redis) can replace it without touching the gateway.
+ */
+export interface SessionStore {
+  /** Queue a turn; writes are batched off the request path. */
+  recordTurn(turn: TurnRecord): void;
+  listSessions(options?: { limit?: number; agentId?: string }): SessionSummary[];
+  getSession(key: string): { session: SessionSummary; turns: TurnRecord[] } | undefined;
+  /** Write everything queued now. */
+  flush(): void;
+  close(): void;
+}

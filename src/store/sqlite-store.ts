@@ -1,0 +1,191 @@
+import path from "node:path";
+import Database from "better-sqlite3";
+import { ensurePrivateDir } from "../config/paths.js";
+import type { SessionStore, SessionSummary, TurnRecord } from "./session-store.js";
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS sessions (
+  key TEXT PRIMARY KEY,
+  agent_id TEXT NOT NULL,
+  channel TEXT,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  turns INTEGER NOT NULL DEFAULT 0,
+  prompt_tokens INTEGER NOT NULL DEFAULT 0,
+  completion_tokens INTEGER NOT NULL DEFAULT 0,
+  cost REAL NOT NULL DEFAULT 0,
+  last_model TEXT
+);
+CREATE INDEX IF NOT EXISTS sessions_updated ON sessions (updated_at DESC);
+CREATE TABLE IF NOT EXISTS turns (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  session_key TEXT NOT NULL REFERENCES sessions (key) ON DELETE CASCADE,
+  at INTEGER NOT NULL,
+  endpoint TEXT NOT NULL,
+  model TEXT NOT NULL,
+  status TEXT NOT NULL,
+  error TEXT,
+  input TEXT NOT NULL,
+  output TEXT,
+  usage TEXT,
+  cost REAL
+);
+CREATE INDEX IF NOT EXISTS turns_session ON turns (session_key, id);
+`;
+
+interface SessionRow {
+  key: string;
+  agent_id: string;
+  channel: string | null;
+  created_at: number;
+  updated_at: number;
+  turns: number;
+  prompt_tokens: number;
+  completion_tokens: number;
+  cost: number;
+  last_model: string | null;
+}
+
+interface TurnRow {
+  session_key: string;
+  at: number;
+  endpoint: string;
+  model: string;
+  status: TurnRecord["status"];
+  error: string | null;
+  input: string;
+  output: string | null;
+  usage: string | null;
+  cost: number | null;
+}
+
+const toSummary = (row: SessionRow): SessionSummary => ({
+  key: row.key,
+  agentId: row.agent_id,
+  channel: row.channel,
+  createdAt: row.created_at,
+  updatedAt: row.updated_at,
+  turns: row.turns,
+  promptTokens: row.prompt_tokens,
+  completionTokens: row.completion_tokens,
+  cost: row.cost,
+  lastModel: row.last_model,
+});
+
+/** SQLite in WAL mode under the state dir. Turns are queued and written in one transaction per batch. */
+export class SqliteStore implements SessionStore {
+  readonly db: Database.Database;
+  private queue: TurnRecord[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private readonly upsertSession: Database.Statement;
+  private readonly insertTurn: Database.Statement;
+  private readonly writeBatch: (turns: TurnRecord[]) => void;
+
+  constructor(
+    file: string,
+    private readonly flushDelayMs = 25,
+  ) {
+    if (file !== ":memory:") ensurePrivateDir(path.dirname(file));
+    this.db = new Database(file);
+    this.db.pragma("journal_mode = WAL");
+    this.db.pragma("synchronous = NORMAL");
+    this.db.pragma("foreign_keys = ON");
+    this.db.pragma("busy_timeout = 5000");
+    this.db.exec(SCHEMA);
+    this.upsertSession = this.db.prepare(`
+      INSERT INTO sessions (key, agent_id, channel, created_at, updated_at, turns, prompt_tokens, completion_tokens, cost, last_model)
+      VALUES (@key, @agentId, @channel, @at, @at, 1, @prompt, @completion, @cost, @model)
+      ON CONFLICT (key) DO UPDATE SET
+        updated_at = excluded.updated_at, turns = turns + 1,
+        channel = COALESCE(excluded.channel, channel),
+        prompt_tokens = prompt_tokens + excluded.prompt_tokens,
+        completion_tokens = completion_tokens + excluded.completion_tokens,
+        cost = cost + excluded.cost, last_model = excluded.last_model`);
+    this.insertTurn = this.db.prepare(`
+      INSERT INTO turns (session_key, at, endpoint, model, status, error, input, output, usage, cost)
+      VALUES (@sessionKey, @at, @endpoint, @model, @status, @error, @input, @output, @usage, @cost)`);
+    this.writeBatch = this.db.transaction((turns: TurnRecord[]) => {
+      for (const turn of turns) {
+        this.upsertSession.run({
+          key: turn.sessionKey,
+          agentId: turn.agentId,
+          channel: turn.channel ?? null,
+          at: turn.at,
+          prompt: turn.usage?.prompt_tokens ?? 0,
+          completion: turn.usage?.completion_tokens ?? 0,
+          cost: turn.cost ?? 0,
+          model: turn.model,
+        });
+        this.insertTurn.run({
+          sessionKey: turn.sessionKey,
+          at: turn.at,
+          endpoint: turn.endpoint,
+          model: turn.model,
+          status: turn.status,
+          error: turn.error ?? null,
+          input: JSON.stringify(turn.input),
+          output: turn.output === null ? null : JSON.stringify(turn.output),
+          usage: turn.usage === null ? null : JSON.stringify(turn.usage),
+          cost: turn.cost,
+        });
+      }
+    });
+  }
+
+  recordTurn(turn: TurnRecord): void {
+    this.queue.push(turn);
+    if (this.queue.length >= 256) this.flush();
+    else this.timer ??= setTimeout(() => this.flush(), this.flushDelayMs);
+  }
+
+  flush(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.queue.length === 0) return;
+    const batch = this.queue;
+    this.queue = [];
+    this.writeBatch(batch);
+  }
+
+  listSessions(options: { limit?: number; agentId?: string } = {}): SessionSummary[] {
+    this.flush();
+    const rows = options.agentId
+      ? this.db
+          .prepare("SELECT * FROM sessions WHERE agent_id = ? ORDER BY updated_at DESC LIMIT ?")
+          .all(options.agentId, options.limit ?? 50)
+      : this.db.prepare("SELECT * FROM sessions ORDER BY updated_at DESC LIMIT ?").all(options.limit ?? 50);
+    return (rows as SessionRow[]).map(toSummary);
+  }
+
+  getSession(key: string): { session: SessionSummary; turns: TurnRecord[] } | undefined {
+    this.flush();
+    const row = this.db.prepare("SELECT * FROM sessions WHERE key = ?").get(key) as SessionRow | undefined;
+    if (!row) return undefined;
+    const turns = (this.db.prepare("SELECT * FROM turns WHERE session_key = ? ORDER BY id").all(key) as TurnRow[]).map(
+      (turn): TurnRecord => ({
+        sessionKey: turn.session_key,
+        agentId: row.agent_id,
+        channel: row.channel ?? undefined,
+        model: turn.model,
+        endpoint: turn.endpoint,
+        input: JSON.parse(turn.input),
+        output: turn.output === null ? null : JSON.parse(turn.output),
+        usage: turn.usage === null ? null : JSON.parse(turn.usage),
+        cost: turn.cost,
+        status: turn.status,
+        error: turn.error ?? undefined,
+        at: turn.at,
+      }),
+    );
+    return { session: toSummary(row), turns };
+  }
+
+  close(): void {
+    this.flush();
+    this.db.close();
+  }
+}
+
+export function openStateStore(stateDir: string): SqliteStore {
+  return new SqliteStore(path.join(stateDir, "openclaw.db"));
+}
