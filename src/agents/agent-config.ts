@@ -41,9 +41,12 @@ export function resolveAgent(config: OpenClawConfig, id: string): ResolvedAgent 
   };
 }
 
-/** `openclaw`, `openclaw:<id>`, `openclaw/<id>`, `agent:<id>` name an agent in the `model` field. */
-export function agentIdFromModel(model: string, config: OpenClawConfig): string | undefined {
-  if (model === "openclaw") return defaultAgentId(config);
+/**
+ * `openclaw:<id>`, `openclaw/<id>`, `agent:<id>` name an agent in the `model` field; a bare
+ * `openclaw` means "the agent" (the header's, else the default): it returns "".
+ */
+export function agentIdFromModel(model: string): string | undefined {
+  if (model === "openclaw") return "";
   const match = /^(?:openclaw[:/]|agent:)([A-Za-z0-9][A-Za-z0-9_-]*)$/.exec(model);
   return match?.[1];
 }

@@ -20,8 +20,8 @@ export function pickAgent(
   model: string | undefined,
   agentHeader: string | undefined,
 ): { agent: ResolvedAgent; byModel: boolean } {
-  const fromModel = model ? agentIdFromModel(model, runtime.config) : undefined;
-  const id = fromModel ?? (agentHeader?.trim() || defaultAgentId(runtime.config));
+  const fromModel = model ? agentIdFromModel(model) : undefined;
+  const id = fromModel || agentHeader?.trim() || defaultAgentId(runtime.config);
   const agent = resolveAgent(runtime.config, id);
   if (!agent)
     throw new NotFoundError(`unknown agent ${JSON.stringify(id)}: add it to agents.list`, {

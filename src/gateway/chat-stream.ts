@@ -49,7 +49,8 @@ export async function relayChatStream(
       if (typeof delta.content === "string") content += delta.content;
       if (typeof delta.reasoning_content === "string") reasoning += delta.reasoning_content;
       for (const call of (delta.tool_calls ?? []) as ToolCallDelta[]) {
-        const slot = (toolCalls[call.index] ??= { type: "function", function: { name: "", arguments: "" } });
+        toolCalls[call.index] ??= { type: "function", function: { name: "", arguments: "" } };
+        const slot = toolCalls[call.index] as (typeof toolCalls)[number];
         if (call.id) slot.id = call.id;
         if (call.function?.name) slot.function.name += call.function.name;
         if (call.function?.arguments) slot.function.arguments += call.function.arguments;
