@@ -46,8 +46,12 @@ beforeEach(() => {
 });
 
 const chat = (model: string, extra: Record<string, unknown> = {}, headers: Record<string, string> = {}) =>
-  client.chat.completions.create({ model, messages: [{ role: "user", content: "hello" }], ...extra } as OpenAI.ChatCompletionCreateParamsNonStreaming, { headers });
-const lastChutes = () => chutes.requests.filter((request) => request.path === "/v1/chat/completions").at(-1)?.body as { model: string; messages: unknown[] };
+  client.chat.completions.create(
+    { model, messages: [{ role: "user", content: "hello" }], ...extra } as OpenAI.ChatCompletionCreateParamsNonStreaming,
+    { headers },
+  );
+const lastChutes = () =>
+  chutes.requests.filter((request) => request.path === "/v1/chat/completions").at(-1)?.body as { model: string; messages: unknown[] };
 
 test("model 'openclaw' is the default agent's primary model", async () => {
   const result = await chat("openclaw");
@@ -84,11 +88,17 @@ test("a model outside the agent's allowed set is refused with 403", async () => 
 });
 
 test("an unknown agent is a 404", async () => {
-  await assert.rejects(chat("openclaw:ghost"), (error) => error instanceof OpenAI.NotFoundError && /unknown agent "ghost"/.test((error as Error).message));
+  await assert.rejects(
+    chat("openclaw:ghost"),
+    (error) => error instanceof OpenAI.NotFoundError && /unknown agent "ghost"/.test((error as Error).message),
+  );
 });
 
 test("an unknown model is a 404 model_not_found", async () => {
-  await assert.rejects(chat("nowhere/model"), (error) => error instanceof OpenAI.NotFoundError && (error as InstanceType<typeof OpenAI.NotFoundError>).code === "model_not_found");
+  await assert.rejects(
+    chat("nowhere/model"),
+    (error) => error instanceof OpenAI.NotFoundError && (error as InstanceType<typeof OpenAI.NotFoundError>).code === "model_not_found",
+  );
 });
 
 test("on an upstream 503 the agent's fallbacks are tried in order", async () => {
@@ -110,7 +120,14 @@ test("/v1/models with x-openclaw-agent-id lists only that agent's allowed models
 
 test("the OpenAI user field makes a stable session; its transcript, usage and cost are persisted", async () => {
   await chat("openclaw", { user: "alice" }, { "x-openclaw-message-channel": "webchat" });
-  await chat("openclaw", { user: "alice", messages: [{ role: "user", content: "hello" }, { role: "assistant", content: "from chutes" }, { role: "user", content: "again" }] });
+  await chat("openclaw", {
+    user: "alice",
+    messages: [
+      { role: "user", content: "hello" },
+      { role: "assistant", content: "from chutes" },
+      { role: "user", content: "again" },
+    ],
+  });
   await new Promise((resolve) => setTimeout(resolve, 100));
   const shown = await runCli(state, ["sessions", "show", "agent:main:openai-user:alice", "--json"]);
   assert.equal(shown.code, 0, shown.stderr);

@@ -3,7 +3,7 @@ import { after, before, beforeEach, test } from "node:test";
 import OpenAI from "openai";
 import { createTestState, type TestState, writeConfig } from "./helpers/cli.js";
 import { type FakeUpstream, fixtureEvents, startFakeChutes, wordStream } from "./helpers/fake-upstream.js";
-import { GATEWAY_TOKEN, type RunningGateway, requestLogs, startGateway } from "./helpers/gateway.js";
+import { GATEWAY_TOKEN, jsonOf, type RunningGateway, requestLogs, startGateway } from "./helpers/gateway.js";
 
 let chutes: FakeUpstream;
 let state: TestState;
@@ -44,10 +44,14 @@ beforeEach(() => {
   });
 });
 
-const upstreamBody = () => chutes.requests.filter((request) => request.path === "/v1/chat/completions").at(-1)?.body as Record<string, unknown>;
+const upstreamBody = () =>
+  chutes.requests.filter((request) => request.path === "/v1/chat/completions").at(-1)?.body as Record<string, unknown>;
 
 test("non-streaming chat through the official SDK, with real usage and the canonical model", async () => {
-  const completion = await client.chat.completions.create({ model: "chutes/zai-org/GLM-4.7-TEE", messages: [{ role: "user", content: "hi" }] });
+  const completion = await client.chat.completions.create({
+    model: "chutes/zai-org/GLM-4.7-TEE",
+    messages: [{ role: "user", content: "hi" }],
+  });
   assert.equal(completion.choices[0]?.message.content, "Hello from Chutes");
   assert.equal(completion.model, "chutes/zai-org/GLM-4.7-TEE");
   assert.deepEqual(completion.usage, { prompt_tokens: 11, completion_tokens: 4, total_tokens: 15 });
@@ -56,7 +60,12 @@ test("non-streaming chat through the official SDK, with real usage and the canon
 });
 
 test("every request field reaches the upstream, known or not", async () => {
-  const tools = [{ type: "function" as const, function: { name: "get_weather", parameters: { type: "object", properties: { city: { type: "string" } } } } }];
+  const tools = [
+    {
+      type: "function" as const,
+      function: { name: "get_weather", parameters: { type: "object", properties: { city: { type: "string" } } } },
+    },
+  ];
   await client.chat.completions.create({
     model: "chutes-pro",
     messages: [{ role: "user", content: "hi" }],
@@ -86,7 +95,11 @@ test("every request field reaches the upstream, known or not", async () => {
 });
 
 test("streaming text: role first, tokens in order, a finish_reason, [DONE]", async () => {
-  const stream = await client.chat.completions.create({ model: "chutes/zai-org/GLM-4.7-TEE", stream: true, messages: [{ role: "user", content: "hi" }] });
+  const stream = await client.chat.completions.create({
+    model: "chutes/zai-org/GLM-4.7-TEE",
+    stream: true,
+    messages: [{ role: "user", content: "hi" }],
+  });
   const chunks = [];
   for await (const chunk of stream) chunks.push(chunk);
   assert.equal(chunks[0]?.choices[0]?.delta.role, "assistant");
@@ -128,7 +141,11 @@ test("streaming two parallel tool calls keeps each index; include_usage yields t
 
 test("reasoning_content passes through; usage reported on every upstream chunk is not forced on the client", async () => {
   chutes.route("POST /chat/completions", { events: fixtureEvents("chutes-chat-stream.reconstructed.sse") });
-  const stream = await client.chat.completions.create({ model: "chutes/zai-org/GLM-4.7-TEE", stream: true, messages: [{ role: "user", content: "hi" }] });
+  const stream = await client.chat.completions.create({
+    model: "chutes/zai-org/GLM-4.7-TEE",
+    stream: true,
+    messages: [{ role: "user", content: "hi" }],
+  });
   const deltas: Array<Record<string, unknown>> = [];
   const usages: unknown[] = [];
   for await (const chunk of stream) {
@@ -148,7 +165,11 @@ test("a stream without role or finish_reason is repaired", async () => {
       { ...base, choices: [{ index: 0, delta: { content: " answer" }, finish_reason: null }] },
     ],
   });
-  const stream = await client.chat.completions.create({ model: "chutes/zai-org/GLM-4.7-TEE", stream: true, messages: [{ role: "user", content: "hi" }] });
+  const stream = await client.chat.completions.create({
+    model: "chutes/zai-org/GLM-4.7-TEE",
+    stream: true,
+    messages: [{ role: "user", content: "hi" }],
+  });
   const chunks = [];
   for await (const chunk of stream) chunks.push(chunk);
   assert.equal(chunks[0]?.choices[0]?.delta.role, "assistant");
@@ -163,12 +184,15 @@ test("an upstream error before the first byte keeps its status: 402, 404, 429, 5
     [503, OpenAI.InternalServerError],
   ] as const) {
     chutes.route("POST /chat/completions", { status, body: { detail: `upstream says ${status}` } });
-    await assert.rejects(client.chat.completions.create({ model: "chutes/zai-org/GLM-4.7-TEE", stream: true, messages: [{ role: "user", content: "hi" }] }), (error) => {
-      assert.ok(error instanceof SdkError, `status ${status}: ${error}`);
-      assert.equal((error as InstanceType<typeof OpenAI.APIError>).status, status);
-      assert.match((error as Error).message, new RegExp(`upstream says ${status}`));
-      return true;
-    });
+    await assert.rejects(
+      client.chat.completions.create({ model: "chutes/zai-org/GLM-4.7-TEE", stream: true, messages: [{ role: "user", content: "hi" }] }),
+      (error) => {
+        assert.ok(error instanceof SdkError, `status ${status}: ${error}`);
+        assert.equal((error as InstanceType<typeof OpenAI.APIError>).status, status);
+        assert.match((error as Error).message, new RegExp(`upstream says ${status}`));
+        return true;
+      },
+    );
   }
 });
 
@@ -180,7 +204,11 @@ test("an upstream error mid-stream arrives as one error event, then the stream e
       'raw:{"error": "Internal server error: CUDA out of memory", "code": 500}',
     ],
   });
-  const stream = await client.chat.completions.create({ model: "chutes/zai-org/GLM-4.7-TEE", stream: true, messages: [{ role: "user", content: "hi" }] });
+  const stream = await client.chat.completions.create({
+    model: "chutes/zai-org/GLM-4.7-TEE",
+    stream: true,
+    messages: [{ role: "user", content: "hi" }],
+  });
   const seen: string[] = [];
   await assert.rejects(
     (async () => {
@@ -231,9 +259,11 @@ test("models.list() returns canonical provider/model ids and the agents", async 
 test("models.retrieve() takes a slash id, plain or URL-encoded; unknown ids are 404", async () => {
   const model = await client.models.retrieve("chutes/Qwen/Qwen3-32B-TEE");
   assert.equal(model.id, "chutes/Qwen/Qwen3-32B-TEE");
-  const encoded = await fetch(`${gateway.url}/v1/models/chutes%2FQwen%2FQwen3-32B-TEE`, { headers: { authorization: `Bearer ${GATEWAY_TOKEN}` } });
+  const encoded = await fetch(`${gateway.url}/v1/models/chutes%2FQwen%2FQwen3-32B-TEE`, {
+    headers: { authorization: `Bearer ${GATEWAY_TOKEN}` },
+  });
   assert.equal(encoded.status, 200);
-  assert.equal((await encoded.json()).id, "chutes/Qwen/Qwen3-32B-TEE");
+  assert.equal((await jsonOf(encoded)).id, "chutes/Qwen/Qwen3-32B-TEE");
   await assert.rejects(client.models.retrieve("chutes/nope"), (error) => {
     assert.ok(error instanceof OpenAI.NotFoundError);
     assert.equal((error as InstanceType<typeof OpenAI.NotFoundError>).code, "model_not_found");
@@ -248,7 +278,7 @@ test("auth: a wrong or missing token is 401 with an OpenAI-shaped body", async (
   });
   const response = await fetch(`${gateway.url}/v1/models`);
   assert.equal(response.status, 401);
-  const body = await response.json();
+  const body = await jsonOf(response);
   assert.deepEqual(Object.keys(body.error).sort(), ["code", "message", "param", "type"]);
 });
 

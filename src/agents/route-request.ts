@@ -40,11 +40,30 @@ export function allowedRefs(runtime: ModelRuntime, agent: ResolvedAgent): Set<st
   return refs;
 }
 
+const routeCache = new WeakMap<ModelRuntime, { generation: number; routes: Map<string, RoutedRequest> }>();
+const MAX_CACHED_ROUTES = 1024;
+
 /**
  * Turn the `model` field (a ref, an alias, or an agent) and the agent header into an agent and
- * a model chain, refusing what the agent or the provider's policy does not allow.
+ * a model chain, refusing what the agent or the provider's policy does not allow. Answers are
+ * remembered per runtime (config and catalog do not change under it), so the hot path is a lookup.
  */
 export async function routeRequest(runtime: ModelRuntime, input: RouteInput): Promise<RoutedRequest> {
+  let cache = routeCache.get(runtime);
+  if (!cache || cache.generation !== runtime.generation) {
+    cache = { generation: runtime.generation, routes: new Map() };
+    routeCache.set(runtime, cache);
+  }
+  const key = `${input.model}\u0000${input.agentHeader ?? ""}`;
+  const cached = cache.routes.get(key);
+  if (cached) return cached;
+  const routed = await resolveRoute(runtime, input);
+  if (cache.routes.size >= MAX_CACHED_ROUTES) cache.routes.clear();
+  cache.routes.set(key, routed);
+  return routed;
+}
+
+async function resolveRoute(runtime: ModelRuntime, input: RouteInput): Promise<RoutedRequest> {
   if (!input.model.trim()) throw new InvalidRequestError("model must be a non-empty string", { param: "model", code: "invalid_model" });
   const { agent, byModel } = pickAgent(runtime, input.model, input.agentHeader);
   const explicit = byModel ? undefined : input.model;

@@ -1,4 +1,5 @@
 import type { ServerResponse } from "node:http";
+import { RAW_EVENT, type StreamedChunk } from "../providers/openai-compatible/chunk-stream.js";
 import type { ChatChunk, ChatMessage, ToolCallDelta, Usage } from "../shared/wire.js";
 import { writeEvent } from "./sse.js";
 
@@ -6,6 +7,21 @@ import { writeEvent } from "./sse.js";
 export interface StreamOutcome {
   message: ChatMessage;
   usage: Usage | null;
+}
+
+/**
+ * The chunk's JSON with our `provider/model` name. An unchanged chunk is passed on as the
+ * upstream wrote it, with only the model name swapped, to avoid re-serialising every token.
+ */
+function relabel(chunk: StreamedChunk, changed: boolean, model: string): string {
+  const raw = chunk[RAW_EVENT];
+  if (!changed && raw !== undefined && typeof chunk.model === "string") {
+    const field = `"model":${JSON.stringify(chunk.model)}`;
+    const at = raw.indexOf(field);
+    if (at >= 0) return `${raw.slice(0, at)}"model":${JSON.stringify(model)}${raw.slice(at + field.length)}`;
+  }
+  chunk.model = model;
+  return JSON.stringify(chunk);
 }
 
 /**
@@ -28,8 +44,9 @@ export async function relayChatStream(
   let reasoning = "";
   const toolCalls: Array<{ id?: string; type: string; function: { name: string; arguments: string } }> = [];
 
-  for await (const chunk of stream) {
+  for await (const chunk of stream as AsyncIterable<StreamedChunk>) {
     last = chunk;
+    let changed = false;
     if (chunk.usage) usage = chunk.usage;
     const choices = Array.isArray(chunk.choices) ? chunk.choices : [];
     if (choices.length === 0) {
@@ -38,12 +55,14 @@ export async function relayChatStream(
     } else if (!options.includeUsage && "usage" in chunk) {
       // Some upstreams report usage on every chunk; the client did not ask for it.
       delete chunk.usage;
+      changed = true;
     }
     for (const choice of choices) {
       const delta = choice.delta ?? {};
-      if (!roleSent) {
-        if (!delta.role) delta.role = "assistant";
+      if (!roleSent && !delta.role) {
+        delta.role = "assistant";
         choice.delta = delta;
+        changed = true;
       }
       if (choice.finish_reason) finished = true;
       if (typeof delta.content === "string") content += delta.content;
@@ -57,8 +76,7 @@ export async function relayChatStream(
       }
     }
     if (choices.length > 0) roleSent = true;
-    chunk.model = options.model;
-    await writeEvent(response, JSON.stringify(chunk));
+    await writeEvent(response, relabel(chunk, changed, options.model));
   }
 
   const base = {

@@ -27,18 +27,30 @@ export class MethodNotAllowedError extends OpenClawError {
   }
 }
 
+function readBody(request: IncomingMessage, limit: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    request.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        request.removeAllListeners("data");
+        request.resume();
+        reject(new PayloadTooLargeError(limit));
+      } else chunks.push(chunk);
+    });
+    request.once("end", () =>
+      resolve(chunks.length === 1 ? (chunks[0] as Buffer).toString("utf8") : Buffer.concat(chunks).toString("utf8")),
+    );
+    request.once("error", reject);
+  });
+}
+
 /** Read and parse a JSON body, refusing more than `limit` bytes without buffering them. */
 export async function readJsonBody(request: IncomingMessage, limit: number): Promise<unknown> {
   const declared = Number(request.headers["content-length"]);
   if (declared > limit) throw new PayloadTooLargeError(limit);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of request) {
-    size += (chunk as Buffer).length;
-    if (size > limit) throw new PayloadTooLargeError(limit);
-    chunks.push(chunk as Buffer);
-  }
-  const text = chunks.length === 1 ? (chunks[0] as Buffer).toString("utf8") : Buffer.concat(chunks).toString("utf8");
+  const text = await readBody(request, limit);
   if (!text.trim()) throw new InvalidRequestError("the request body is empty; send a JSON object", { code: "invalid_json" });
   try {
     return JSON.parse(text);

@@ -39,6 +39,9 @@ export class ModelRuntime {
   private readonly providers = new Map<string, Provider>();
   private catalogPromise: Promise<LoadedCatalog> | undefined;
   private modelIndex: Promise<Map<string, CatalogModel>> | undefined;
+  private loadedIndex: Map<string, CatalogModel> | undefined;
+  /** Bumped whenever the catalog is replaced, so callers can drop what they derived from it. */
+  generation = 0;
 
   constructor(options: ModelRuntimeOptions) {
     this.options = options;
@@ -144,6 +147,8 @@ export class ModelRuntime {
     await next;
     this.catalogPromise = next;
     this.modelIndex = undefined;
+    this.loadedIndex = undefined;
+    this.generation++;
   }
 
   /**
@@ -182,11 +187,14 @@ export class ModelRuntime {
 
   /** `provider/model` → catalog entry, for prices and flags (suffixes ignored). */
   async findModel(ref: ModelRef): Promise<CatalogModel | undefined> {
+    const key = `${ref.provider}/${ref.baseId}`;
+    if (this.loadedIndex) return this.loadedIndex.get(key);
     this.modelIndex ??= this.catalog().then((loaded) => {
       const index = new Map<string, CatalogModel>();
       for (const catalog of loaded.providers.values()) for (const model of catalog.all) index.set(`${model.provider}/${model.id}`, model);
+      this.loadedIndex = index;
       return index;
     });
-    return (await this.modelIndex).get(`${ref.provider}/${ref.baseId}`);
+    return (await this.modelIndex).get(key);
   }
 }

@@ -94,9 +94,9 @@ export class SqliteStore implements SessionStore {
     this.db.exec(SCHEMA);
     this.upsertSession = this.db.prepare(`
       INSERT INTO sessions (key, agent_id, channel, created_at, updated_at, turns, prompt_tokens, completion_tokens, cost, last_model)
-      VALUES (@key, @agentId, @channel, @at, @at, 1, @prompt, @completion, @cost, @model)
+      VALUES (@key, @agentId, @channel, @createdAt, @updatedAt, @turns, @prompt, @completion, @cost, @model)
       ON CONFLICT (key) DO UPDATE SET
-        updated_at = excluded.updated_at, turns = turns + 1,
+        updated_at = excluded.updated_at, turns = turns + excluded.turns,
         channel = COALESCE(excluded.channel, channel),
         prompt_tokens = prompt_tokens + excluded.prompt_tokens,
         completion_tokens = completion_tokens + excluded.completion_tokens,
@@ -105,17 +105,49 @@ export class SqliteStore implements SessionStore {
       INSERT INTO turns (session_key, at, endpoint, model, status, error, input, output, usage, cost)
       VALUES (@sessionKey, @at, @endpoint, @model, @status, @error, @input, @output, @usage, @cost)`);
     this.writeBatch = this.db.transaction((turns: TurnRecord[]) => {
+      // One session upsert per distinct session in the batch, then the turns.
+      const sessions = new Map<
+        string,
+        {
+          key: string;
+          agentId: string;
+          channel: string | null;
+          createdAt: number;
+          updatedAt: number;
+          turns: number;
+          prompt: number;
+          completion: number;
+          cost: number;
+          model: string;
+        }
+      >();
       for (const turn of turns) {
-        this.upsertSession.run({
-          key: turn.sessionKey,
-          agentId: turn.agentId,
-          channel: turn.channel ?? null,
-          at: turn.at,
-          prompt: turn.usage?.prompt_tokens ?? 0,
-          completion: turn.usage?.completion_tokens ?? 0,
-          cost: turn.cost ?? 0,
-          model: turn.model,
-        });
+        const session = sessions.get(turn.sessionKey);
+        if (session) {
+          session.updatedAt = turn.at;
+          session.turns++;
+          session.prompt += turn.usage?.prompt_tokens ?? 0;
+          session.completion += turn.usage?.completion_tokens ?? 0;
+          session.cost += turn.cost ?? 0;
+          session.model = turn.model;
+          session.channel = turn.channel ?? session.channel;
+        } else {
+          sessions.set(turn.sessionKey, {
+            key: turn.sessionKey,
+            agentId: turn.agentId,
+            channel: turn.channel ?? null,
+            createdAt: turn.at,
+            updatedAt: turn.at,
+            turns: 1,
+            prompt: turn.usage?.prompt_tokens ?? 0,
+            completion: turn.usage?.completion_tokens ?? 0,
+            cost: turn.cost ?? 0,
+            model: turn.model,
+          });
+        }
+      }
+      for (const session of sessions.values()) this.upsertSession.run(session);
+      for (const turn of turns) {
         this.insertTurn.run({
           sessionKey: turn.sessionKey,
           at: turn.at,

@@ -16,7 +16,11 @@ export interface RunningGateway {
 }
 
 /** Start the real `openclaw gateway` process on a free port and wait until it listens. */
-export async function startGateway(state: TestState, args: string[] = ["--enable-endpoints"], env: NodeJS.ProcessEnv = {}): Promise<RunningGateway> {
+export async function startGateway(
+  state: TestState,
+  args: string[] = ["--enable-endpoints"],
+  env: NodeJS.ProcessEnv = {},
+): Promise<RunningGateway> {
   const child = spawn(process.execPath, [CLI, "gateway", "--port", "0", ...args], {
     env: { OPENCLAW_GATEWAY_TOKEN: GATEWAY_TOKEN, ...state.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
@@ -46,7 +50,13 @@ export async function startGateway(state: TestState, args: string[] = ["--enable
     stderr: () => stderr,
     exited,
     client: (options = {}) =>
-      new OpenAI({ baseURL: `${url}/v1`, apiKey: options.apiKey ?? GATEWAY_TOKEN, maxRetries: 0, timeout: 15_000, defaultHeaders: options.headers ?? {} }),
+      new OpenAI({
+        baseURL: `${url}/v1`,
+        apiKey: options.apiKey ?? GATEWAY_TOKEN,
+        maxRetries: 0,
+        timeout: 15_000,
+        defaultHeaders: options.headers ?? {},
+      }),
     async stop() {
       if (child.exitCode === null) child.kill("SIGTERM");
       return exited;
@@ -62,4 +72,10 @@ export function requestLogs(gateway: RunningGateway): Array<Record<string, unkno
     .filter((line) => line.startsWith("{"))
     .map((line) => JSON.parse(line))
     .filter((entry) => entry.msg === "request");
+}
+
+/** A fetch response's JSON body, for assertions. */
+// biome-ignore lint/suspicious/noExplicitAny: parsed JSON, inspected by assertions
+export async function jsonOf(response: Response): Promise<any> {
+  return response.json();
 }

@@ -112,8 +112,7 @@ export async function runGateway(options: GatewayOptions, verbose: boolean): Pro
     logger.info({ signal, drainMs }, "shutting down: no new connections; in-flight requests may finish");
     server.close(() => {
       store.close();
-      logger.flush();
-      process.exit(0);
+      logger.flush(() => process.exit(0));
     });
     server.closeIdleConnections();
     // Idle keep-alive connections keep closing as their requests finish; past the deadline, cut the rest.

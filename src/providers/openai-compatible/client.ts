@@ -8,22 +8,22 @@ import type {
   EmbeddingsResponse,
   ModelListEntry,
 } from "../../shared/wire.js";
-import { SseDecoder } from "./sse-decoder.js";
+import { ChunkStream } from "./chunk-stream.js";
 import { upstreamHttpError, upstreamNetworkError, upstreamStreamError } from "./upstream-error.js";
 
 // undici is loaded on the first request, not at start-up: commands that answer from the
 // cache (`models list`) never pay for it.
-let undici: Promise<typeof import("undici")> | undefined;
+type Undici = typeof import("undici");
+let undici: Undici | undefined;
 let sharedAgent: Agent | undefined;
-const loadUndici = () => {
-  undici ??= import("undici");
+async function loadUndici(): Promise<Undici> {
+  undici ??= await import("undici");
   return undici;
-};
+}
 
 /** One keep-alive connection pool per process, shared by every provider. */
-export async function sharedDispatcher(): Promise<Agent> {
-  const { Agent } = await loadUndici();
-  sharedAgent ??= new Agent({ keepAliveTimeout: 30_000, keepAliveMaxTimeout: 600_000, connections: 256 });
+function sharedDispatcher(module: Undici): Agent {
+  sharedAgent ??= new module.Agent({ keepAliveTimeout: 30_000, keepAliveMaxTimeout: 600_000, connections: 256 });
   return sharedAgent;
 }
 
@@ -71,13 +71,13 @@ export class OpenAICompatibleClient {
     if (body !== undefined) headers["content-type"] = "application/json";
     let response: Dispatcher.ResponseData;
     try {
-      const { request } = await loadUndici();
-      response = await request(/^https?:/.test(path) ? path : `${this.baseUrl}${path}`, {
+      const module = undici ?? (await loadUndici());
+      response = await module.request(/^https?:/.test(path) ? path : `${this.baseUrl}${path}`, {
         method,
         headers,
         body: body === undefined ? null : JSON.stringify(body),
         signal: options.signal ?? null,
-        dispatcher: this.dispatcher ?? (await sharedDispatcher()),
+        dispatcher: this.dispatcher ?? sharedDispatcher(module),
         headersTimeout: this.timeoutMs,
         bodyTimeout: this.timeoutMs,
       });
@@ -125,46 +125,28 @@ export class OpenAICompatibleClient {
    */
   async chatStream(body: ChatCompletionRequest, options: CallOptions = {}): Promise<AsyncIterable<ChatChunk>> {
     const response = await this.send("POST", "/chat/completions", { ...body, stream: true }, options, "text/event-stream");
-    const events = this.readEvents(response.body, options.signal);
-    const first = await events.next();
-    return (async function* replay() {
-      try {
-        if (first.done) return;
-        yield first.value;
-        yield* { [Symbol.asyncIterator]: () => events };
-      } finally {
-        // A consumer that stops early (or an abort) must not leave the upstream running.
-        await events.return(undefined);
-      }
-    })();
-  }
-
-  private async *readEvents(body: Dispatcher.ResponseData["body"], signal: AbortSignal | undefined): AsyncGenerator<ChatChunk> {
-    const decoder = new SseDecoder();
-    let finished = false;
-    try {
-      for await (const bytes of body) {
-        for (const event of decoder.push(bytes as Buffer)) {
-          const chunk = this.parseEvent(event.data);
-          if (chunk === "done") {
-            finished = true;
-            return;
-          }
-          if (chunk) yield chunk;
-        }
-      }
-      for (const event of decoder.end()) {
-        const chunk = this.parseEvent(event.data);
-        if (chunk === "done") return;
-        if (chunk) yield chunk;
-      }
-      finished = true;
-    } catch (error) {
-      if (error instanceof UpstreamError) throw error;
-      throw this.failure(error, signal);
-    } finally {
-      if (!finished) body.destroy();
-    }
+    const stream = new ChunkStream(
+      response.body,
+      (data) => this.parseEvent(data),
+      (error) => (error instanceof UpstreamError ? error : this.failure(error, options.signal)),
+    );
+    const first = await stream.next().catch(async (error: unknown) => {
+      await stream.return();
+      throw error;
+    });
+    if (first.done) return stream;
+    let replayed = false;
+    // The first chunk was read to catch early failures; hand it out first.
+    return {
+      [Symbol.asyncIterator]: () => ({
+        next: () => {
+          if (replayed) return stream.next();
+          replayed = true;
+          return Promise.resolve(first);
+        },
+        return: () => stream.return(),
+      }),
+    };
   }
 
   private parseEvent(data: string): ChatChunk | "done" | undefined {

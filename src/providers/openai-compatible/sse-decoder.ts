@@ -1,3 +1,5 @@
+import { StringDecoder } from "node:string_decoder";
+
 /**
  * Incremental Server-Sent Events decoding: bytes in (split anywhere, even mid-line or
  * mid-UTF-8 character), events out. Handles `\n`, `\r\n` and `\r`, `:` comments, multi-line
@@ -10,7 +12,7 @@ export interface SseEvent {
 }
 
 export class SseDecoder {
-  private readonly text = new TextDecoder();
+  private readonly text = new StringDecoder("utf8");
   private buffer = "";
   private data: string[] = [];
   private event: string | undefined;
@@ -18,26 +20,36 @@ export class SseDecoder {
 
   /** Feed bytes; returns the events completed by them. */
   push(chunk: Uint8Array | string): SseEvent[] {
-    this.buffer += typeof chunk === "string" ? chunk : this.text.decode(chunk, { stream: true });
+    const incoming = typeof chunk === "string" ? chunk : this.text.write(chunk as Buffer);
+    this.buffer = this.buffer ? this.buffer + incoming : incoming;
     const events: SseEvent[] = [];
+    const buffer = this.buffer;
     let start = 0;
-    for (let i = 0; i < this.buffer.length; i++) {
-      const char = this.buffer.charCodeAt(i);
-      if (char !== 10 && char !== 13) continue;
-      // A lone "\r" at the end may be the first half of "\r\n": wait for more.
-      if (char === 13 && i === this.buffer.length - 1) break;
-      this.line(this.buffer.slice(start, i), events);
-      if (char === 13 && this.buffer.charCodeAt(i + 1) === 10) i++;
-      start = i + 1;
+    if (!buffer.includes("\r")) {
+      // The common case: "\n" line endings only, found with indexOf rather than char by char.
+      for (let end = buffer.indexOf("\n"); end >= 0; end = buffer.indexOf("\n", start)) {
+        this.line(buffer.slice(start, end), events);
+        start = end + 1;
+      }
+    } else {
+      for (let i = 0; i < buffer.length; i++) {
+        const char = buffer.charCodeAt(i);
+        if (char !== 10 && char !== 13) continue;
+        // A lone "\r" at the end may be the first half of "\r\n": wait for more.
+        if (char === 13 && i === buffer.length - 1) break;
+        this.line(buffer.slice(start, i), events);
+        if (char === 13 && buffer.charCodeAt(i + 1) === 10) i++;
+        start = i + 1;
+      }
     }
-    this.buffer = this.buffer.slice(start);
+    this.buffer = start === 0 ? buffer : buffer.slice(start);
     return events;
   }
 
   /** End of stream: flush a final event that had no blank line after it. */
   end(): SseEvent[] {
     const events: SseEvent[] = [];
-    this.buffer += this.text.decode();
+    this.buffer += this.text.end();
     if (this.buffer) this.line(this.buffer, events);
     this.buffer = "";
     this.line("", events);

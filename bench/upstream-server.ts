@@ -1,0 +1,56 @@
+import { createServer } from "node:http";
+
+/**
+ * A lean OpenAI-compatible upstream for benchmarks: it answers at once, so what we measure is
+ * the gateway. Runs in its own process. Prints its URL on stdout.
+ */
+const created = 1_785_077_000;
+const completion = JSON.stringify({
+  id: "chatcmpl-bench",
+  object: "chat.completion",
+  created,
+  model: "bench-model",
+  choices: [{ index: 0, message: { role: "assistant", content: "Hello! How can I help you today?" }, finish_reason: "stop" }],
+  usage: { prompt_tokens: 12, completion_tokens: 9, total_tokens: 21 },
+});
+const chunk = (delta: object, finish: string | null) =>
+  `data: ${JSON.stringify({ id: "chatcmpl-bench", object: "chat.completion.chunk", created, model: "bench-model", choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
+const CHUNKS = 20;
+const streamBody = [
+  chunk({ role: "assistant", content: "" }, null),
+  ...Array.from({ length: CHUNKS - 2 }, (_, i) => chunk({ content: ` tok${i}` }, null)),
+  chunk({}, "stop"),
+  `data: ${JSON.stringify({ id: "chatcmpl-bench", object: "chat.completion.chunk", created, model: "bench-model", choices: [], usage: { prompt_tokens: 12, completion_tokens: 18, total_tokens: 30 } })}\n\n`,
+  "data: [DONE]\n\n",
+];
+const models = JSON.stringify({
+  object: "list",
+  data: [{ id: "bench-model", object: "model", created, owned_by: "bench", context_length: 32768 }],
+});
+
+const server = createServer((request, response) => {
+  const chunks: Buffer[] = [];
+  request.on("data", (data: Buffer) => chunks.push(data));
+  request.on("end", () => {
+    if (request.url?.endsWith("/models")) {
+      response.writeHead(200, { "content-type": "application/json" });
+      response.end(models);
+      return;
+    }
+    const body = JSON.parse(Buffer.concat(chunks).toString("utf8") || "{}") as { stream?: boolean };
+    if (!body.stream) {
+      response.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(completion) });
+      response.end(completion);
+      return;
+    }
+    response.writeHead(200, { "content-type": "text/event-stream" });
+    // Each event is its own write, as a model server sends tokens.
+    for (const event of streamBody) response.write(event);
+    response.end();
+  });
+});
+server.keepAliveTimeout = 65_000;
+server.listen(0, "127.0.0.1", () => {
+  const address = server.address();
+  if (address && typeof address === "object") process.stdout.write(`http://127.0.0.1:${address.port}/v1\n`);
+});
