@@ -1,5 +1,5 @@
-import type { Readable } from "node:stream";
 import type { ChatChunk } from "../../shared/wire.js";
+import type { ExchangeControl } from "./exchange.js";
 import { SseDecoder } from "./sse-decoder.js";
 
 /** The event's text as the upstream sent it, kept on each chunk (not serialised) so relays can pass it on unchanged. */
@@ -9,32 +9,42 @@ export type StreamedChunk = ChatChunk & { [RAW_EVENT]?: string };
 const HIGH_WATER = 64;
 
 /**
- * SSE body → chat chunks, driven by the body's 'data' events rather than a stream async
- * iterator (the hot path of every streamed answer). Pauses the upstream when the consumer
- * falls behind; `return()` (a consumer that stops early) destroys the upstream body.
+ * SSE bytes pushed in → chat chunks pulled out. Pauses the upstream when the consumer falls
+ * behind; `return()` (a consumer that stops early) aborts the upstream request.
  */
 export class ChunkStream implements AsyncIterableIterator<StreamedChunk> {
   private readonly decoder = new SseDecoder();
   private readonly queue: StreamedChunk[] = [];
   private head = 0;
   private ended = false;
+  private paused = false;
   private failure: Error | undefined;
   private waiter: { resolve: (result: IteratorResult<StreamedChunk>) => void; reject: (error: Error) => void } | undefined;
 
   constructor(
-    private readonly body: Readable,
+    private readonly control: ExchangeControl,
     private readonly parse: (data: string) => ChatChunk | "done" | undefined,
     private readonly mapError: (error: unknown) => Error,
-  ) {
-    body.on("data", (bytes: Buffer) => this.accept(this.decoder.push(bytes)));
-    body.once("end", () => {
-      this.accept(this.decoder.end());
-      this.finish();
-    });
-    body.once("error", (error) => this.fail(this.mapError(error)));
-    body.once("close", () => {
-      if (!this.ended && !this.failure) this.fail(this.mapError(new Error("the upstream closed the stream")));
-    });
+  ) {}
+
+  push(bytes: Buffer): void {
+    if (this.ended || this.failure) return;
+    this.accept(this.decoder.push(bytes));
+  }
+
+  end(): void {
+    if (this.ended || this.failure) return;
+    this.accept(this.decoder.end());
+    this.finish();
+  }
+
+  fail(error: Error): void {
+    if (this.ended || this.failure) return;
+    this.failure = error;
+    if (this.waiter) {
+      this.waiter.reject(error);
+      this.waiter = undefined;
+    }
   }
 
   private accept(events: Array<{ data: string }>): void {
@@ -44,11 +54,12 @@ export class ChunkStream implements AsyncIterableIterator<StreamedChunk> {
       try {
         chunk = this.parse(event.data);
       } catch (error) {
-        this.fail(error as Error);
+        this.fail(this.mapError(error));
+        this.control.abort();
         return;
       }
       if (chunk === "done") {
-        // Let the body run to its end so the connection goes back to the pool.
+        // The body runs to its end on its own, so the connection goes back to the pool.
         this.finish();
         return;
       }
@@ -60,7 +71,10 @@ export class ChunkStream implements AsyncIterableIterator<StreamedChunk> {
         resolve({ value: chunk, done: false });
       } else {
         this.queue.push(chunk);
-        if (this.queue.length - this.head >= HIGH_WATER) this.body.pause();
+        if (!this.paused && this.queue.length - this.head >= HIGH_WATER) {
+          this.paused = true;
+          this.control.pause();
+        }
       }
     }
   }
@@ -74,22 +88,16 @@ export class ChunkStream implements AsyncIterableIterator<StreamedChunk> {
     }
   }
 
-  private fail(error: Error): void {
-    if (this.ended || this.failure) return;
-    this.failure = error;
-    if (this.waiter) {
-      this.waiter.reject(error);
-      this.waiter = undefined;
-    }
-  }
-
   next(): Promise<IteratorResult<StreamedChunk>> {
     if (this.head < this.queue.length) {
       const value = this.queue[this.head++] as StreamedChunk;
       if (this.head === this.queue.length) {
         this.queue.length = 0;
         this.head = 0;
-        if (this.body.isPaused()) this.body.resume();
+        if (this.paused) {
+          this.paused = false;
+          this.control.resume();
+        }
       }
       return Promise.resolve({ value, done: false });
     }
@@ -101,9 +109,9 @@ export class ChunkStream implements AsyncIterableIterator<StreamedChunk> {
   }
 
   return(): Promise<IteratorResult<StreamedChunk>> {
-    if (!this.ended) {
+    if (!this.ended && !this.failure) {
       this.ended = true;
-      this.body.destroy();
+      this.control.abort();
     }
     this.queue.length = 0;
     this.head = 0;

@@ -9,6 +9,7 @@ import type {
   ModelListEntry,
 } from "../../shared/wire.js";
 import { ChunkStream } from "./chunk-stream.js";
+import { type ExchangeRequest, exchange } from "./exchange.js";
 import { upstreamHttpError, upstreamNetworkError, upstreamStreamError } from "./upstream-error.js";
 
 // undici is loaded on the first request, not at start-up: commands that answer from the
@@ -45,6 +46,14 @@ export interface CallOptions {
 
 const DEFAULT_TIMEOUT_MS = 120_000;
 
+interface RawResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  text: string;
+}
+
+const firstHeader = (value: string | string[] | undefined) => (Array.isArray(value) ? value[0] : value);
+
 /**
  * The OpenAI-compatible HTTP client every provider is a configuration of. Errors are
  * always `UpstreamError`s (status, message, retryable) or `CancelledError` on abort.
@@ -64,47 +73,55 @@ export class OpenAICompatibleClient {
     this.dispatcher = options.dispatcher;
   }
 
-  /** POST/GET `path` (relative to the base URL, or absolute) and return the raw response once it is 2xx. */
-  async send(method: "GET" | "POST", path: string, body: unknown, options: CallOptions, accept = "application/json") {
+  private async prepare(method: "GET" | "POST", path: string, body: unknown, options: CallOptions, accept: string) {
     const headers: Record<string, string> = { accept, ...this.headers, ...options.headers };
     if (options.apiKey) headers.authorization = `Bearer ${options.apiKey}`;
     if (body !== undefined) headers["content-type"] = "application/json";
-    let response: Dispatcher.ResponseData;
-    try {
-      const module = undici ?? (await loadUndici());
-      response = await module.request(/^https?:/.test(path) ? path : `${this.baseUrl}${path}`, {
-        method,
-        headers,
-        body: body === undefined ? null : JSON.stringify(body),
-        signal: options.signal ?? null,
-        dispatcher: this.dispatcher ?? sharedDispatcher(module),
-        headersTimeout: this.timeoutMs,
-        bodyTimeout: this.timeoutMs,
+    const request: ExchangeRequest = {
+      url: new URL(/^https?:/.test(path) ? path : `${this.baseUrl}${path}`),
+      method,
+      headers,
+      body: body === undefined ? null : JSON.stringify(body),
+      timeoutMs: this.timeoutMs,
+      signal: options.signal,
+    };
+    const dispatcher = this.dispatcher ?? sharedDispatcher(undici ?? (await loadUndici()));
+    return { request, dispatcher };
+  }
+
+  private httpError(status: number, headers: RawResponse["headers"], body: string): UpstreamError {
+    return upstreamHttpError({ providerId: this.providerId, status, body, retryAfter: firstHeader(headers["retry-after"]) });
+  }
+
+  /** A whole response, any status. */
+  async fetch(method: "GET" | "POST", path: string, body: unknown, options: CallOptions): Promise<RawResponse> {
+    const { request, dispatcher } = await this.prepare(method, path, body, options, "application/json");
+    return new Promise((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      let status = 0;
+      let headers: RawResponse["headers"] = {};
+      exchange(dispatcher, request, {
+        onStart: (code, received) => {
+          status = code;
+          headers = received;
+        },
+        onData: (chunk) => chunks.push(chunk),
+        onEnd: () =>
+          resolve({
+            status,
+            headers,
+            text: chunks.length === 1 ? (chunks[0] as Buffer).toString("utf8") : Buffer.concat(chunks).toString("utf8"),
+          }),
+        onError: (error) => reject(this.failure(error, options.signal)),
       });
-    } catch (error) {
-      throw this.failure(error, options.signal);
-    }
-    if (response.statusCode >= 200 && response.statusCode < 300) return response;
-    const text = await response.body.text().catch(() => "");
-    const retryAfter = response.headers["retry-after"];
-    throw upstreamHttpError({
-      providerId: this.providerId,
-      status: response.statusCode,
-      body: text,
-      retryAfter: Array.isArray(retryAfter) ? retryAfter[0] : retryAfter,
     });
   }
 
   async json<T>(method: "GET" | "POST", path: string, body: unknown, options: CallOptions): Promise<T> {
-    const response = await this.send(method, path, body, options);
-    let text: string;
+    const response = await this.fetch(method, path, body, options);
+    if (response.status < 200 || response.status >= 300) throw this.httpError(response.status, response.headers, response.text);
     try {
-      text = await response.body.text();
-    } catch (error) {
-      throw this.failure(error, options.signal);
-    }
-    try {
-      return JSON.parse(text) as T;
+      return JSON.parse(response.text) as T;
     } catch {
       throw new UpstreamError(`${this.providerId} answered with invalid JSON`, {
         status: 502,
@@ -124,12 +141,33 @@ export class OpenAICompatibleClient {
    * still fall back; failures after that are thrown from the iterator.
    */
   async chatStream(body: ChatCompletionRequest, options: CallOptions = {}): Promise<AsyncIterable<ChatChunk>> {
-    const response = await this.send("POST", "/chat/completions", { ...body, stream: true }, options, "text/event-stream");
-    const stream = new ChunkStream(
-      response.body,
-      (data) => this.parseEvent(data),
-      (error) => (error instanceof UpstreamError ? error : this.failure(error, options.signal)),
+    const { request, dispatcher } = await this.prepare(
+      "POST",
+      "/chat/completions",
+      { ...body, stream: true },
+      options,
+      "text/event-stream",
     );
+    const mapError = (error: unknown) => (error instanceof UpstreamError ? error : this.failure(error, options.signal));
+    const stream = await new Promise<ChunkStream>((resolve, reject) => {
+      let live: ChunkStream | undefined;
+      let status = 0;
+      let headers: RawResponse["headers"] = {};
+      const errorBody: Buffer[] = [];
+      exchange(dispatcher, request, {
+        onStart: (code, received, control) => {
+          status = code;
+          headers = received;
+          if (code >= 200 && code < 300) {
+            live = new ChunkStream(control, (data) => this.parseEvent(data), mapError);
+            resolve(live);
+          }
+        },
+        onData: (chunk) => (live ? live.push(chunk) : errorBody.push(chunk)),
+        onEnd: () => (live ? live.end() : reject(this.httpError(status, headers, Buffer.concat(errorBody).toString("utf8")))),
+        onError: (error) => (live ? live.fail(mapError(error)) : reject(mapError(error))),
+      });
+    });
     const first = await stream.next().catch(async (error: unknown) => {
       await stream.return();
       throw error;
