@@ -1,11 +1,11 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "pino";
 import type { ModelRuntime } from "../models/model-runtime.js";
-import type { SessionStore } from "../store/session-store.js";
+import type { StateStore } from "../store/state-store.js";
 
 export interface GatewayContext {
   runtime: ModelRuntime;
-  store: SessionStore;
+  store: StateStore;
   logger: Logger;
   endpoints: { chatCompletions: boolean; responses: boolean };
   maxBodyBytes: number;

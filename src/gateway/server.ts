@@ -5,7 +5,9 @@ import type { GatewayAuth } from "./auth.js";
 import type { GatewayContext, RequestLog, RouteHandler } from "./context.js";
 import { MethodNotAllowedError, sendError, sendJson } from "./http.js";
 import { handleChatCompletions } from "./routes/chat-completions.js";
+import { handleEmbeddings } from "./routes/embeddings.js";
 import { handleGetModel, handleListModels } from "./routes/models.js";
+import { handleCreateResponse, handleDeleteResponse, handleGetResponse } from "./routes/responses.js";
 
 interface Route {
   methods: Record<string, RouteHandler>;
@@ -22,13 +24,22 @@ const ROUTES: Record<string, Route> = {
     enabledBy: (ctx) => (ctx.endpoints.chatCompletions ? undefined : "gateway.http.endpoints.chatCompletions.enabled"),
   },
   "/v1/models": { methods: { GET: handleListModels }, enabledBy: chatSurface },
+  "/v1/responses": { methods: { POST: handleCreateResponse }, enabledBy: responsesSurface },
+  "/v1/embeddings": { methods: { POST: handleEmbeddings }, enabledBy: chatSurface },
 };
+
+function responsesSurface(ctx: GatewayContext): string | undefined {
+  return ctx.endpoints.responses ? undefined : "gateway.http.endpoints.responses.enabled";
+}
 
 function matchRoute(path: string): Route | undefined {
   const exact = ROUTES[path];
   if (exact) return exact;
   if (path.startsWith("/v1/models/") && path.length > "/v1/models/".length)
     return { methods: { GET: handleGetModel }, enabledBy: chatSurface };
+  if (path.startsWith("/v1/responses/") && path.length > "/v1/responses/".length) {
+    return { methods: { GET: handleGetResponse, DELETE: handleDeleteResponse }, enabledBy: responsesSurface };
+  }
   return undefined;
 }
 

@@ -7,7 +7,7 @@ import type {
   EmbeddingsResponse,
   ModelListEntry,
 } from "../shared/wire.js";
-import type { CallOptions } from "./openai-compatible/client.js";
+import type { CallOptions, OpenAICompatibleClient } from "./openai-compatible/client.js";
 
 /** What we know about one model, whichever way we learnt it. Costs are USD per 1M tokens. */
 export interface CatalogModel {
@@ -62,6 +62,12 @@ export interface ProviderDefinition {
   splitModelSuffix?(modelId: string): { baseId: string; suffix?: string };
   /** Suffixes that pin the backend choice to the router's policy. */
   lockedSuffixes?: readonly string[];
+  /** Embeddings some other way than `POST {embeddingsBaseUrl ?? baseUrl}/embeddings`. */
+  embed?(
+    context: { client: OpenAICompatibleClient; config: ProviderConfig; baseUrl: string },
+    request: EmbeddingsRequest,
+    options: CallOptions,
+  ): Promise<EmbeddingsResponse>;
 }
 
 export interface Provider {
@@ -71,5 +77,5 @@ export interface Provider {
   discoverModels(options: CallOptions): Promise<DiscoveryResult>;
   chat(request: ChatCompletionRequest, options: CallOptions): Promise<ChatCompletion>;
   chatStream(request: ChatCompletionRequest, options: CallOptions): Promise<AsyncIterable<ChatChunk>>;
-  embed?(request: EmbeddingsRequest, options: CallOptions): Promise<EmbeddingsResponse>;
+  embed(request: EmbeddingsRequest, options: CallOptions): Promise<EmbeddingsResponse>;
 }

@@ -33,13 +33,15 @@ export function createProvider(id: string, config: ProviderConfig = {}, options:
   const baseUrl = config.baseUrl ?? definition.defaultBaseUrl;
   if (!baseUrl)
     throw new ConfigError(`provider ${id} has no baseUrl: set models.providers.${id}.baseUrl`, { code: "provider_base_url_missing" });
-  const client = new OpenAICompatibleClient({
+  const clientOptions: ClientOptions = {
     providerId: id,
     baseUrl,
     headers: { ...definition.requestHeaders?.(config), ...config.headers },
     ...((config.timeoutMs ?? options.timeoutMs) ? { timeoutMs: config.timeoutMs ?? options.timeoutMs } : {}),
     ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
-  });
+  };
+  const client = new OpenAICompatibleClient(clientOptions);
+  let embeddingsClient: OpenAICompatibleClient | undefined;
   const builtin = new Map(definition.builtinModels.map((model) => [model.id, model]));
   const fallback = (error: string): DiscoveryResult => ({ models: [...definition.builtinModels], source: "builtin", error });
 
@@ -82,6 +84,14 @@ export function createProvider(id: string, config: ProviderConfig = {}, options:
     },
     chat: (request, callOptions) => client.chat(request, callOptions),
     chatStream: (request, callOptions) => client.chatStream(request, callOptions),
-    embed: (request, callOptions) => client.embeddings(request, callOptions),
+    embed: (request, callOptions) => {
+      if (definition.embed) return definition.embed({ client, config, baseUrl }, request, callOptions);
+      if (!embeddingsClient) {
+        embeddingsClient = config.embeddingsBaseUrl
+          ? new OpenAICompatibleClient({ ...clientOptions, baseUrl: config.embeddingsBaseUrl })
+          : client;
+      }
+      return embeddingsClient.embeddings(request, callOptions);
+    },
   };
 }

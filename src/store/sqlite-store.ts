@@ -1,7 +1,9 @@
 import path from "node:path";
 import Database from "better-sqlite3";
 import { ensurePrivateDir } from "../config/paths.js";
-import type { SessionStore, SessionSummary, TurnRecord } from "./session-store.js";
+import type { StoredResponse } from "./response-store.js";
+import type { SessionSummary, TurnRecord } from "./session-store.js";
+import type { StateStore } from "./state-store.js";
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS sessions (
@@ -31,6 +33,14 @@ CREATE TABLE IF NOT EXISTS turns (
   cost REAL
 );
 CREATE INDEX IF NOT EXISTS turns_session ON turns (session_key, id);
+CREATE TABLE IF NOT EXISTS responses (
+  id TEXT PRIMARY KEY,
+  agent_id TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  response TEXT NOT NULL,
+  history TEXT NOT NULL,
+  output TEXT NOT NULL
+);
 `;
 
 interface SessionRow {
@@ -72,8 +82,11 @@ const toSummary = (row: SessionRow): SessionSummary => ({
   lastModel: row.last_model,
 });
 
-/** SQLite in WAL mode under the state dir. Turns are queued and written in one transaction per batch. */
-export class SqliteStore implements SessionStore {
+/**
+ * SQLite in WAL mode under the state dir. Turns are queued and written in one transaction per
+ * batch; stored responses are written at once (the next request may continue from them).
+ */
+export class SqliteStore implements StateStore {
   readonly db: Database.Database;
   private queue: TurnRecord[] = [];
   private timer: NodeJS.Timeout | undefined;
@@ -210,6 +223,38 @@ export class SqliteStore implements SessionStore {
       }),
     );
     return { session: toSummary(row), turns };
+  }
+
+  saveResponse(stored: StoredResponse): void {
+    this.db
+      .prepare("INSERT OR REPLACE INTO responses (id, agent_id, created_at, response, history, output) VALUES (?, ?, ?, ?, ?, ?)")
+      .run(
+        stored.id,
+        stored.agentId,
+        stored.createdAt,
+        JSON.stringify(stored.response),
+        JSON.stringify(stored.history),
+        JSON.stringify(stored.output),
+      );
+  }
+
+  getResponse(id: string): StoredResponse | undefined {
+    const row = this.db.prepare("SELECT * FROM responses WHERE id = ?").get(id) as
+      | { id: string; agent_id: string; created_at: number; response: string; history: string; output: string }
+      | undefined;
+    if (!row) return undefined;
+    return {
+      id: row.id,
+      agentId: row.agent_id,
+      createdAt: row.created_at,
+      response: JSON.parse(row.response),
+      history: JSON.parse(row.history),
+      output: JSON.parse(row.output),
+    };
+  }
+
+  deleteResponse(id: string): boolean {
+    return this.db.prepare("DELETE FROM responses WHERE id = ?").run(id).changes > 0;
   }
 
   close(): void {

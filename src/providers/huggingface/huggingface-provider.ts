@@ -1,6 +1,7 @@
 import type { ModelListEntry } from "../../shared/wire.js";
 import { compact, displayNameFromId, modalities, price, text, tokenCount } from "../model-fields.js";
 import type { CatalogModel, ProviderDefinition } from "../provider.js";
+import { defaultFeatureExtractionBase, featureExtraction } from "./feature-extraction.js";
 import { HUGGINGFACE_BUILTIN_MODELS, HUGGINGFACE_DEFAULT_MODEL } from "./huggingface-catalog.js";
 
 interface RouterBackend {
@@ -65,4 +66,6 @@ export const huggingfaceProvider: ProviderDefinition = {
     return { baseId: modelId.slice(0, colon), suffix: modelId.slice(colon + 1) };
   },
   lockedSuffixes: POLICY_SUFFIXES.filter((suffix) => suffix !== "preferred"),
+  embed: ({ client, config, baseUrl }, request, options) =>
+    featureExtraction(client, config.embeddingsBaseUrl ?? defaultFeatureExtractionBase(baseUrl), request, options),
 };

@@ -1,0 +1,79 @@
+import { agentIdFromModel } from "../../agents/agent-config.js";
+import { pickAgent } from "../../agents/route-request.js";
+import type { ModelRef } from "../../models/model-ref.js";
+import type { ModelRuntime } from "../../models/model-runtime.js";
+import { AuthenticationError, InvalidRequestError } from "../../shared/errors.js";
+import { decodeFloat32Base64, encodeFloat32Base64 } from "../../shared/float32-base64.js";
+import type { EmbeddingsRequest } from "../../shared/wire.js";
+import { header, type RouteHandler } from "../context.js";
+import { readJsonBody, sendJson } from "../http.js";
+
+const isTokens = (value: unknown): value is number[] =>
+  Array.isArray(value) && value.length > 0 && value.every((item) => Number.isInteger(item));
+
+function validate(body: unknown): EmbeddingsRequest & { model?: string } {
+  if (typeof body !== "object" || body === null || Array.isArray(body))
+    throw new InvalidRequestError("the request body must be a JSON object", { code: "invalid_body" });
+  const request = body as EmbeddingsRequest & { model?: string };
+  const { input } = request;
+  const valid =
+    (typeof input === "string" && input.length > 0) ||
+    (Array.isArray(input) &&
+      input.length > 0 &&
+      (input.every((item) => typeof item === "string") || isTokens(input) || input.every(isTokens)));
+  if (!valid) throw new InvalidRequestError("input must be a non-empty string, a list of strings, or token arrays", { param: "input" });
+  if (request.encoding_format !== undefined && request.encoding_format !== "float" && request.encoding_format !== "base64") {
+    throw new InvalidRequestError("encoding_format must be float or base64", { param: "encoding_format" });
+  }
+  if (request.dimensions !== undefined && !(Number.isInteger(request.dimensions) && request.dimensions > 0)) {
+    throw new InvalidRequestError("dimensions must be a positive whole number", { param: "dimensions" });
+  }
+  if (request.model !== undefined && typeof request.model !== "string")
+    throw new InvalidRequestError("model must be a string", { param: "model" });
+  return request;
+}
+
+/** A `provider/model` ref or alias; without one (or naming an agent), the agent's memorySearch model. */
+function embeddingModel(runtime: ModelRuntime, model: string | undefined, agentHeader: string | undefined): ModelRef {
+  if (model && agentIdFromModel(model) === undefined) return runtime.resolveRef(model);
+  const { agent } = pickAgent(runtime, model, agentHeader);
+  const search = agent.memorySearch;
+  if (!search?.model) {
+    throw new InvalidRequestError(
+      `no embedding model: pass model as provider/model, or set agents.defaults.memorySearch (agent ${agent.id})`,
+      {
+        param: "model",
+        code: "model_not_set",
+      },
+    );
+  }
+  return runtime.resolveRef(
+    search.provider && !search.model.startsWith(`${search.provider}/`) ? `${search.provider}/${search.model}` : search.model,
+  );
+}
+
+export const handleEmbeddings: RouteHandler = async (ctx, request, response, log) => {
+  const body = validate(await readJsonBody(request, ctx.maxBodyBytes));
+  const ref = embeddingModel(ctx.runtime, body.model, header(request, "x-openclaw-agent-id"));
+  log.model = ref.ref;
+  const credential = ctx.runtime.credential(ref.provider);
+  const provider = ctx.runtime.provider(ref.provider);
+  if (!credential && provider.definition.requiresCredential) {
+    throw new AuthenticationError(`no credential for ${ref.provider}: run \`openclaw onboard\``, { code: "credential_missing" });
+  }
+  const controller = new AbortController();
+  response.on("close", () => {
+    if (!response.writableFinished) controller.abort();
+  });
+  const wantsBase64 = body.encoding_format === "base64";
+  // Ask for floats and encode ourselves: upstreams that ignore base64 would break the SDK's default.
+  const result = await provider.embed(
+    { ...body, model: ref.modelId, encoding_format: "float" },
+    { apiKey: credential?.secret, signal: controller.signal },
+  );
+  const data = (result.data ?? []).map((item, index) => {
+    const vector = typeof item.embedding === "string" ? decodeFloat32Base64(item.embedding) : item.embedding;
+    return { object: "embedding" as const, index: item.index ?? index, embedding: wantsBase64 ? encodeFloat32Base64(vector) : vector };
+  });
+  sendJson(response, 200, { object: "list", data, model: ref.ref, usage: result.usage ?? { prompt_tokens: 0, total_tokens: 0 } });
+};

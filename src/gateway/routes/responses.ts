@@ -1,0 +1,164 @@
+import { routeRequest } from "../../agents/route-request.js";
+import { completeChat, streamChat } from "../../agents/run-chat.js";
+import { costOf, resolveSessionKey } from "../../agents/session.js";
+import { InvalidRequestError, isOpenClawError, NotFoundError } from "../../shared/errors.js";
+import type { ChatMessage, Usage } from "../../shared/wire.js";
+import { type GatewayContext, header, type RouteHandler } from "../context.js";
+import { readJsonBody, sendJson } from "../http.js";
+import { chatFields, inputToMessages, type ResponsesRequest } from "../responses/request-to-chat.js";
+import {
+  completeResponse,
+  newId,
+  outputItems,
+  outputToMessages,
+  type ResponseObject,
+  responseShell,
+} from "../responses/response-object.js";
+import { ResponseStreamTranslator } from "../responses/stream-translator.js";
+import { startEventStream, writeEvent } from "../sse.js";
+
+function validate(body: unknown): ResponsesRequest {
+  if (typeof body !== "object" || body === null || Array.isArray(body))
+    throw new InvalidRequestError("the request body must be a JSON object", { code: "invalid_body" });
+  const request = body as ResponsesRequest;
+  if (typeof request.model !== "string")
+    throw new InvalidRequestError("model is required (a provider/model ref, an alias, or openclaw:<agent>)", { param: "model" });
+  return request;
+}
+
+/** `status` then `completed_at`, as the spec prints a finished response. */
+function withCompletedAt(response: ResponseObject): ResponseObject {
+  const { id, object, created_at, status, ...rest } = response;
+  return { id, object, created_at, status, completed_at: Math.floor(Date.now() / 1000), ...rest };
+}
+
+function storedId(request: { url?: string | undefined }): string {
+  const raw = (request.url ?? "").split("?")[0]?.slice("/v1/responses/".length) ?? "";
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return raw;
+  }
+}
+
+const notFound = (id: string, param: string | null = null) =>
+  new NotFoundError(`Response with id '${id}' not found.`, { code: "response_not_found", param });
+
+export const handleCreateResponse: RouteHandler = async (ctx, request, response, log) => {
+  const body = validate(await readJsonBody(request, ctx.maxBodyBytes));
+  const { agent, chain } = await routeRequest(ctx.runtime, { model: body.model, agentHeader: header(request, "x-openclaw-agent-id") });
+  log.agent = agent.id;
+  log.stream = body.stream === true;
+
+  let history: ChatMessage[] = [];
+  if (body.previous_response_id) {
+    const previous = ctx.store.getResponse(body.previous_response_id);
+    if (!previous) throw notFound(body.previous_response_id, "previous_response_id");
+    history = [...previous.history, ...previous.output];
+  }
+  const input = inputToMessages(body.input);
+  if (input.length === 0) throw new InvalidRequestError("input is required", { param: "input" });
+  const conversation = [...history, ...input];
+  const system = [agent.systemPrompt, body.instructions ?? undefined]
+    .filter((text): text is string => Boolean(text))
+    .map((content) => ({ role: "system", content }));
+  const messages = [...system, ...conversation];
+  const fields = chatFields(body);
+  const id = newId("resp");
+  const createdAt = Math.floor(Date.now() / 1000);
+  const sessionKey = resolveSessionKey(agent.id, header(request, "x-openclaw-session-key"), body.user);
+  const channel = header(request, "x-openclaw-message-channel");
+
+  const controller = new AbortController();
+  response.on("close", () => {
+    if (!response.writableFinished) controller.abort();
+  });
+  const signal = controller.signal;
+
+  const remember = async (
+    final: ResponseObject,
+    model: string,
+    usage: Usage | null,
+    modelRef: Parameters<GatewayContext["runtime"]["findModel"]>[0],
+  ) => {
+    const output = outputToMessages(final.output);
+    if (final.store) ctx.store.saveResponse({ id, agentId: agent.id, createdAt, response: final, history: conversation, output });
+    ctx.store.recordTurn({
+      sessionKey,
+      agentId: agent.id,
+      channel,
+      model,
+      endpoint: "responses",
+      input,
+      output: output[0] ?? null,
+      usage,
+      cost: costOf(usage, (await ctx.runtime.findModel(modelRef))?.cost),
+      status: final.status === "failed" ? "error" : "ok",
+      error: final.error?.message,
+      at: Date.now(),
+    });
+  };
+
+  if (body.stream !== true) {
+    const { ref, result } = await completeChat(ctx.runtime, chain, { ...fields, messages }, { signal });
+    log.model = ref.ref;
+    const choice = result.choices?.[0];
+    const final = withCompletedAt(
+      completeResponse(
+        responseShell(body, id, ref.ref, createdAt),
+        outputItems(choice?.message),
+        result.usage ?? null,
+        choice?.finish_reason,
+      ),
+    );
+    sendJson(response, 200, final);
+    await remember(final, ref.ref, result.usage ?? null, ref);
+    return;
+  }
+
+  const { ref, result: stream } = await streamChat(
+    ctx.runtime,
+    chain,
+    { ...fields, messages, stream_options: { include_usage: true } },
+    { signal },
+  );
+  log.model = ref.ref;
+  startEventStream(response);
+  const translator = new ResponseStreamTranslator(
+    (event, payload) => writeEvent(response, JSON.stringify(payload), event),
+    responseShell(body, id, ref.ref, createdAt),
+  );
+  let final: ResponseObject;
+  let usage: Usage | null = null;
+  try {
+    await translator.start();
+    for await (const chunk of stream) {
+      if (chunk.usage) usage = chunk.usage;
+      await translator.push(chunk);
+    }
+    final = await translator.finish();
+  } catch (error) {
+    if (signal.aborted) {
+      log.error = "client disconnected";
+      return;
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    log.error = message;
+    final = await translator.fail({ code: isOpenClawError(error) ? (error.code ?? "server_error") : "server_error", message });
+  }
+  response.end();
+  await remember(final, ref.ref, usage, ref);
+};
+
+export const handleGetResponse: RouteHandler = async (ctx, request, response) => {
+  const id = storedId(request);
+  const stored = ctx.store.getResponse(id);
+  if (!stored) throw notFound(id);
+  sendJson(response, 200, stored.response);
+};
+
+export const handleDeleteResponse: RouteHandler = async (ctx, request, response) => {
+  const id = storedId(request);
+  if (!ctx.store.deleteResponse(id)) throw notFound(id);
+  sendJson(response, 200, { id, object: "response", deleted: true });
+};
