@@ -39,7 +39,7 @@ export async function benchGateway(seconds = 8, connections = 10): Promise<void>
     agents: { defaults: { model: { primary: "bench/bench-model" } } },
     gateway: {
       auth: { rateLimit: { maxAttempts: 10, windowMs: 60_000, lockoutMs: 60_000 } },
-      http: { endpoints: { chatCompletions: { enabled: true } } },
+      http: { endpoints: { chatCompletions: { enabled: true }, responses: { enabled: true } } },
     },
   });
   const gateway = spawn(process.execPath, [CLI, "gateway", "--port", "0"], { env: state.env, stdio: ["ignore", "ignore", "pipe"] });
@@ -74,6 +74,22 @@ export async function benchGateway(seconds = 8, connections = 10): Promise<void>
     results.gatewayJson = await runLoad(through(false));
     results.directStream = await runLoad(direct(true));
     results.gatewayStream = await runLoad(through(true));
+    const short = Math.max(2, Math.round(seconds / 2));
+    results.gatewayResponses = await runLoad({
+      url: `${gatewayUrl}/v1/responses`,
+      body: JSON.stringify({ model: "openclaw", input: "Say hello in one short sentence.", store: false }),
+      headers: { authorization: `Bearer ${TOKEN}` },
+      connections,
+      seconds: short,
+    });
+    results.directEmbeddings = await runLoad({ url: `${upstreamUrl}/embeddings`, body: JSON.stringify({ model: "bench-embed", input: "hello" }), headers: {}, connections, seconds: short });
+    results.gatewayEmbeddings = await runLoad({
+      url: `${gatewayUrl}/v1/embeddings`,
+      body: JSON.stringify({ model: "bench/bench-embed", input: "hello", encoding_format: "base64" }),
+      headers: { authorization: `Bearer ${TOKEN}` },
+      connections,
+      seconds: short,
+    });
     clearInterval(sampler);
 
     const row = (name: string, result: LoadResult) =>
@@ -83,12 +99,17 @@ export async function benchGateway(seconds = 8, connections = 10): Promise<void>
     console.log(row("through gateway, JSON", results.gatewayJson as LoadResult));
     console.log(row("direct, stream (20 chunks)", results.directStream as LoadResult));
     console.log(row("through gateway, stream", results.gatewayStream as LoadResult));
+    console.log(row("through gateway, /v1/responses", results.gatewayResponses as LoadResult));
+    console.log(row("direct, embeddings", results.directEmbeddings as LoadResult));
+    console.log(row("through gateway, embeddings", results.gatewayEmbeddings as LoadResult));
     const compare = (label: string, a: LoadResult, b: LoadResult) =>
       console.log(
-        `  ${label.padEnd(8)} throughput ${((b.rps / a.rps) * 100).toFixed(1)}% of direct (goal ≥ 30%); added p50 ${ms(b.latency.p50 - a.latency.p50)} (goal < 1 ms); added p99 ${ms(b.latency.p99 - a.latency.p99)}; added first byte p50 ${ms(b.ttfb.p50 - a.ttfb.p50)}`,
+        `  ${label.padEnd(9)} throughput ${((b.rps / a.rps) * 100).toFixed(1)}% of direct (goal ≥ 30%); added p50 ${ms(b.latency.p50 - a.latency.p50)} (goal < 1 ms); added p99 ${ms(b.latency.p99 - a.latency.p99)}; added first byte p50 ${ms(b.ttfb.p50 - a.ttfb.p50)}`,
       );
     compare("JSON", results.directJson as LoadResult, results.gatewayJson as LoadResult);
     compare("stream", results.directStream as LoadResult, results.gatewayStream as LoadResult);
+    compare("responses", results.directJson as LoadResult, results.gatewayResponses as LoadResult);
+    compare("embed", results.directEmbeddings as LoadResult, results.gatewayEmbeddings as LoadResult);
     console.log(`  gateway RSS: idle ${idleRss.toFixed(0)} MB, peak under load ${peakRss.toFixed(0)} MB`);
   } finally {
     gateway.kill("SIGTERM");

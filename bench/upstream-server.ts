@@ -23,6 +23,12 @@ const streamBody = [
   `data: ${JSON.stringify({ id: "chatcmpl-bench", object: "chat.completion.chunk", created, model: "bench-model", choices: [], usage: { prompt_tokens: 12, completion_tokens: 18, total_tokens: 30 } })}\n\n`,
   "data: [DONE]\n\n",
 ];
+const embedding = JSON.stringify({
+  object: "list",
+  data: [{ object: "embedding", index: 0, embedding: Array.from({ length: 384 }, (_, i) => Math.sin(i) / 10) }],
+  model: "bench-embed",
+  usage: { prompt_tokens: 8, total_tokens: 8 },
+});
 const models = JSON.stringify({
   object: "list",
   data: [{ id: "bench-model", object: "model", created, owned_by: "bench", context_length: 32768 }],
@@ -35,6 +41,11 @@ const server = createServer((request, response) => {
     if (request.url?.endsWith("/models")) {
       response.writeHead(200, { "content-type": "application/json" });
       response.end(models);
+      return;
+    }
+    if (request.url?.endsWith("/embeddings")) {
+      response.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(embedding) });
+      response.end(embedding);
       return;
     }
     const body = JSON.parse(Buffer.concat(chunks).toString("utf8") || "{}") as { stream?: boolean };
