@@ -82,7 +82,13 @@ export async function benchGateway(seconds = 8, connections = 10): Promise<void>
       connections,
       seconds: short,
     });
-    results.directEmbeddings = await runLoad({ url: `${upstreamUrl}/embeddings`, body: JSON.stringify({ model: "bench-embed", input: "hello" }), headers: {}, connections, seconds: short });
+    results.directEmbeddings = await runLoad({
+      url: `${upstreamUrl}/embeddings`,
+      body: JSON.stringify({ model: "bench-embed", input: "hello" }),
+      headers: {},
+      connections,
+      seconds: short,
+    });
     results.gatewayEmbeddings = await runLoad({
       url: `${gatewayUrl}/v1/embeddings`,
       body: JSON.stringify({ model: "bench/bench-embed", input: "hello", encoding_format: "base64" }),

@@ -24,7 +24,7 @@ async function withFallbacks<T>(
   for (let i = 0; i < chain.length; i++) {
     const ref = chain[i] as ModelRef;
     try {
-      const credential = runtime.credential(ref.provider);
+      const credential = await runtime.freshCredential(ref.provider);
       if (!credential && runtime.provider(ref.provider).definition.requiresCredential) {
         throw new AuthenticationError(
           `no credential for ${ref.provider}: run \`openclaw onboard\` or \`openclaw models auth paste-token --provider ${ref.provider}\``,

@@ -10,6 +10,6 @@ export function warn(message: string): void {
 export async function loadCliContext() {
   const { config, paths } = await loadConfig();
   const store = CredentialStore.fromPaths(paths);
-  const runtime = new ModelRuntime({ config, paths, store: await store.read(), warn });
+  const runtime = new ModelRuntime({ config, paths, store: await store.read(), credentialStore: store, warn });
   return { config, paths, store, runtime };
 }

@@ -113,10 +113,12 @@ State lives in ~/.openclaw (OPENCLAW_STATE_DIR); the config file is <state>/open
     .option("--non-interactive", "no prompts: take everything from flags (needs --accept-risk or --mode local)")
     .option("--accept-risk", "acknowledge that the gateway token grants operator access to your providers")
     .option("--mode <mode>", "where the gateway runs: local (loopback)")
-    .option("--auth-choice <choice>", "chutes (OAuth), chutes-api-key, or huggingface-api-key")
+    .option("--auth-choice <choice>", "chutes (Sign in with Chutes, OAuth), chutes-api-key, or huggingface-api-key")
     .option("--chutes-api-key <key>", "Chutes API key (cpk_…); default $CHUTES_API_KEY")
     .option("--huggingface-api-key <token>", "Hugging Face token (hf_…); default $HF_TOKEN or $HUGGINGFACE_HUB_TOKEN")
     .option("--model <ref>", "default model to set (default: the provider's recommended one)")
+    .option("--no-browser", "Sign in with Chutes: print the sign-in URL and paste the redirect back (for SSH / headless)")
+    .option("--timeout <seconds>", "Sign in with Chutes: how long to wait for the browser before asking to paste (default 300)")
     .addHelpText(
       "after",
       '\nExamples:\n  openclaw onboard\n  openclaw onboard --non-interactive --accept-risk --auth-choice chutes-api-key --chutes-api-key "$CHUTES_API_KEY"\n  openclaw onboard --non-interactive --mode local --auth-choice huggingface-api-key --huggingface-api-key "$HF_TOKEN"',
@@ -150,7 +152,10 @@ State lives in ~/.openclaw (OPENCLAW_STATE_DIR); the config file is <state>/open
     .command("status")
     .description("default model, fallbacks, aliases, and each provider's credential and catalog (no network)")
     .option("--json", "print JSON (secrets redacted)")
-    .option("--check", "exit 1 when the default model's provider has no usable credential")
+    .option(
+      "--check",
+      "exit 1 when the default model's provider has no usable credential or a sign-in expired, 2 when one expires within 24 h",
+    )
     .action(lazy(statusCommands, (m) => m.runModelsStatus));
   const auth = models.command("auth").description("manage provider credentials in the credential store");
   auth
@@ -163,6 +168,12 @@ State lives in ~/.openclaw (OPENCLAW_STATE_DIR); the config file is <state>/open
       '\nExamples:\n  openclaw models auth paste-token --provider chutes\n  echo "$CHUTES_API_KEY" | openclaw models auth paste-token --provider chutes',
     )
     .action(lazy(authCommands, (m) => m.runPasteToken));
+  auth
+    .command("logout")
+    .description("sign out: revoke a provider's OAuth tokens (best effort) and remove the profile")
+    .requiredOption("--provider <id>", "provider id, e.g. chutes")
+    .option("--profile-id <id>", "only this profile (default: every signed-in profile of the provider)")
+    .action(lazy(authCommands, (m) => m.runAuthLogout));
   auth
     .command("list")
     .description("list stored credential profiles (redacted)")

@@ -54,6 +54,15 @@ export const ProviderConfigSchema = z.strictObject({
   discovery: z.boolean().optional(),
   timeoutMs: positiveInt.optional(),
   models: z.array(ModelDefinitionSchema).optional(),
+  /** Chutes: the "Sign in with Chutes" identity provider and OAuth app (env vars win). */
+  oauth: z
+    .strictObject({
+      baseUrl: httpUrl.optional(),
+      clientId: z.string().optional(),
+      redirectUri: z.string().optional(),
+      scopes: z.string().optional(),
+    })
+    .optional(),
 });
 
 export const ModelSelectionSchema = z.union([

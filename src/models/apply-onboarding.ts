@@ -1,4 +1,4 @@
-import { CredentialStore } from "../auth/credential-store.js";
+import { type Credential, CredentialStore } from "../auth/credential-store.js";
 import { getAtPath, setAtPath } from "../config/config-path.js";
 import { readRawConfig, validateRawConfig } from "../config/load.js";
 import type { StatePaths } from "../config/paths.js";
@@ -7,7 +7,8 @@ import { providerDefinition } from "../providers/registry.js";
 
 export interface OnboardingPlan {
   provider: string;
-  secret: string;
+  /** An API key (string) or a full credential (an OAuth token set). */
+  secret: string | Credential;
   /** Defaults to `<provider>:default`. */
   profileId?: string;
   /** Defaults to the provider's default model. */
@@ -32,7 +33,9 @@ export async function applyOnboarding(paths: StatePaths, plan: OnboardingPlan): 
   if (!defaultModel) throw new Error(`provider ${plan.provider} has no default model`);
   // Refuse before writing anything if the existing config cannot take our changes.
   validateRawConfig((await readRawConfig(paths.configPath)).raw, paths.configPath);
-  await CredentialStore.fromPaths(paths).setProfile(profileId, { type: "api_key", provider: plan.provider, key: plan.secret });
+  const credential: Credential =
+    typeof plan.secret === "string" ? { type: "api_key", provider: plan.provider, key: plan.secret } : plan.secret;
+  await CredentialStore.fromPaths(paths).setProfile(profileId, credential);
   await updateConfigFile(paths.configPath, (raw) => {
     const providerKeys = ["models", "providers", plan.provider];
     const existing = (getAtPath(raw, providerKeys).value ?? {}) as Record<string, unknown>;
@@ -41,7 +44,14 @@ export async function applyOnboarding(paths: StatePaths, plan: OnboardingPlan): 
       ...(existing.baseUrl || !definition.defaultBaseUrl ? {} : { baseUrl: definition.defaultBaseUrl }),
       api: "openai-completions",
     });
-    setAtPath(raw, ["auth", "profiles", profileId], { provider: plan.provider, mode: "api_key" });
+    setAtPath(raw, ["auth", "profiles", profileId], { provider: plan.provider, mode: credential.type });
+    // The credential just set up is the one to use, ahead of older profiles for this provider.
+    const order = getAtPath(raw, ["auth", "order", plan.provider]).value;
+    const others = Array.isArray(order) ? order.filter((id) => id !== profileId) : [];
+    const olderProfiles = Object.entries((getAtPath(raw, ["auth", "profiles"]).value ?? {}) as Record<string, { provider?: string }>)
+      .filter(([id, meta]) => id !== profileId && meta.provider === plan.provider)
+      .map(([id]) => id);
+    if (others.length > 0 || olderProfiles.length > 0) setAtPath(raw, ["auth", "order", plan.provider], [profileId, ...others]);
     for (const [alias, target] of Object.entries(definition.builtinAliases ?? {})) {
       const keys = ["agents", "defaults", "models", alias];
       if (!getAtPath(raw, keys).found) setAtPath(raw, keys, { alias: target });

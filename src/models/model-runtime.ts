@@ -1,4 +1,6 @@
-import type { CredentialStoreData } from "../auth/credential-store.js";
+import type { CredentialStore, CredentialStoreData } from "../auth/credential-store.js";
+import { resolveChutesOAuthSettings } from "../auth/oauth/chutes-oauth-settings.js";
+import { needsRefresh, refreshOAuthProfile } from "../auth/oauth/refresh.js";
 import { type ResolvedCredential, resolveProviderCredential } from "../auth/resolve-credential.js";
 import type { StatePaths } from "../config/paths.js";
 import type { OpenClawConfig } from "../config/schema.js";
@@ -13,6 +15,8 @@ export interface ModelRuntimeOptions extends CreateProviderOptions {
   config: OpenClawConfig;
   paths: StatePaths;
   store: CredentialStoreData;
+  /** Where OAuth profiles are refreshed (under its lock); without it, tokens are used as they are. */
+  credentialStore?: CredentialStore;
   env?: NodeJS.ProcessEnv;
   warn?: (message: string) => void;
 }
@@ -63,6 +67,35 @@ export class ModelRuntime {
       );
     }
     return this.credentials.get(providerId);
+  }
+
+  private readonly refreshing = new Map<string, Promise<void>>();
+
+  /**
+   * The provider's credential, with an OAuth access token refreshed first when it is about to
+   * expire (once per process at a time; across processes the store's lock decides).
+   */
+  async freshCredential(providerId: string): Promise<ResolvedCredential | undefined> {
+    const current = this.credential(providerId);
+    const stored = current?.credential;
+    if (!current?.profileId || !stored || !this.options.credentialStore || !needsRefresh(stored, Date.now())) return current;
+    let pending = this.refreshing.get(providerId);
+    if (!pending) {
+      const profileId = current.profileId;
+      pending = (async () => {
+        try {
+          const settings = resolveChutesOAuthSettings(this.config, this.options.env);
+          const next = await refreshOAuthProfile(this.options.credentialStore as CredentialStore, profileId, settings);
+          if (next) this.options.store.profiles[profileId] = next;
+        } finally {
+          this.credentials.delete(providerId);
+          this.refreshing.delete(providerId);
+        }
+      })();
+      this.refreshing.set(providerId, pending);
+    }
+    await pending;
+    return this.credential(providerId);
   }
 
   provider(providerId: string): Provider {

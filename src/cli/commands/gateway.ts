@@ -62,6 +62,7 @@ export async function runGateway(options: GatewayOptions, verbose: boolean): Pro
     config,
     paths,
     store: await credentials.read(),
+    credentialStore: credentials,
     warn: (message) => logger.warn(message),
     ...(config.gateway?.http?.upstreamTimeoutMs ? { timeoutMs: config.gateway.http.upstreamTimeoutMs } : {}),
   });

@@ -68,3 +68,41 @@ export async function runAuthRemove(profileId: string): Promise<void> {
   if (!removed && !hadMeta) throw new NotFoundError(`no credential profile ${profileId}`);
   process.stdout.write(`Removed ${profileId}\n`);
 }
+
+export async function runAuthLogout(options: { provider: string; profileId?: string }): Promise<void> {
+  const paths = resolveStatePaths();
+  const store = CredentialStore.fromPaths(paths);
+  const profiles = (await store.listProfiles()).filter(
+    ([id, credential]) =>
+      credential.provider === options.provider && credential.type === "oauth" && (!options.profileId || id === options.profileId),
+  );
+  if (profiles.length === 0) throw new NotFoundError(`no signed-in (OAuth) profile for ${options.provider}`);
+  const { loadConfig } = await import("../../config/load.js");
+  const { resolveChutesOAuthSettings } = await import("../../auth/oauth/chutes-oauth-settings.js");
+  const { revokeToken } = await import("../../auth/oauth/idp-client.js");
+  const settings = resolveChutesOAuthSettings((await loadConfig({ paths })).config);
+  for (const [id, credential] of profiles) {
+    if (credential.type !== "oauth") continue;
+    // Best effort at the IdP; the local copy goes either way.
+    const revoked = await Promise.all([
+      credential.refresh ? revokeToken(settings, credential.refresh, "refresh_token", credential.clientId) : Promise.resolve(true),
+      revokeToken(settings, credential.access, "access_token", credential.clientId),
+    ]);
+    await store.removeProfile(id);
+    const keys = ["auth", "profiles", id];
+    if (getAtPath((await readRawConfig(paths.configPath)).raw, keys).found) {
+      await updateConfigFile(paths.configPath, (raw) => {
+        unsetAtPath(raw, keys);
+        const order = getAtPath(raw, ["auth", "order", options.provider]).value;
+        if (Array.isArray(order)) {
+          const rest = order.filter((entry) => entry !== id);
+          if (rest.length) setAtPath(raw, ["auth", "order", options.provider], rest);
+          else unsetAtPath(raw, ["auth", "order", options.provider]);
+        }
+      });
+    }
+    process.stdout.write(
+      `Signed out ${id}${revoked.every(Boolean) ? " (tokens revoked at Chutes)" : " (Chutes could not be reached to revoke the tokens; they expire on their own)"}\n`,
+    );
+  }
+}

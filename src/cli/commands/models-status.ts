@@ -1,3 +1,4 @@
+import { oauthState } from "../../auth/oauth/profile-state.js";
 import { parseModelRef } from "../../models/model-ref.js";
 import { loadCliContext } from "../context.js";
 import { formatAge } from "../format.js";
@@ -10,7 +11,8 @@ export interface ModelsStatusOptions {
 
 /** Where things stand, without touching the network: default model, credentials, catalogs. */
 export async function runModelsStatus(options: ModelsStatusOptions): Promise<void> {
-  const { runtime, paths } = await loadCliContext();
+  const { runtime, paths, store } = await loadCliContext();
+  const stored = await store.read();
   const providerIds = runtime.activeProviderIds();
   const loaded = await runtime.catalog("offline", providerIds);
   const defaultModel = runtime.defaultModel();
@@ -30,6 +32,19 @@ export async function runModelsStatus(options: ModelsStatusOptions): Promise<voi
       credential: credential
         ? { source: credential.source, origin: credential.origin, mode: credential.mode, redacted: credential.redacted }
         : null,
+      oauth: Object.entries(stored.profiles).flatMap(([profileId, profile]) =>
+        profile.type === "oauth" && profile.provider === id
+          ? [
+              {
+                profileId,
+                account: profile.account?.username ?? profile.account?.email ?? profile.account?.id ?? null,
+                expires: profile.expires ? new Date(profile.expires).toISOString() : null,
+                autoRefresh: Boolean(profile.refresh) && !profile.needsReauth,
+                state: oauthState(profile, now),
+              },
+            ]
+          : [],
+      ),
       catalog: {
         source: catalog?.source === "builtin" ? "built-in" : (catalog?.source ?? "built-in"),
         models: catalog?.models.length ?? 0,
@@ -39,6 +54,16 @@ export async function runModelsStatus(options: ModelsStatusOptions): Promise<voi
   });
 
   const problems: string[] = [];
+  const warnings: string[] = [];
+  for (const provider of providers) {
+    for (const profile of provider.oauth) {
+      if (profile.state === "needs sign-in" || profile.state === "expired") {
+        problems.push(
+          `${profile.profileId} ${profile.state === "expired" ? "has expired" : "needs a new sign-in"}: run \`openclaw onboard --auth-choice chutes\``,
+        );
+      } else if (profile.state === "expiring") warnings.push(`${profile.profileId} expires ${profile.expires}: sign in again before then`);
+    }
+  }
   if (!defaultModel) problems.push("no default model: run `openclaw onboard` or set agents.defaults.model.primary");
   else if (!defaultRef) problems.push(`the default model ${defaultModel} is not a provider/model ref or a known alias`);
   else if (!runtime.credential(defaultRef.provider) && runtime.provider(defaultRef.provider).definition.requiresCredential) {
@@ -57,6 +82,7 @@ export async function runModelsStatus(options: ModelsStatusOptions): Promise<voi
       providers,
       ok: problems.length === 0,
       problems,
+      warnings,
     });
   } else {
     const lines = [
@@ -77,7 +103,9 @@ export async function runModelsStatus(options: ModelsStatusOptions): Promise<voi
       );
     }
     for (const problem of problems) lines.push(`Problem: ${problem}`);
+    for (const warning of warnings) lines.push(`Warning: ${warning}`);
     process.stdout.write(`${lines.join("\n")}\n`);
   }
-  if (options.check && problems.length > 0) process.exitCode = 1;
+  // --check: 1 = unusable (no credential, expired, needs sign-in), 2 = expiring within 24 h.
+  if (options.check) process.exitCode = problems.length > 0 ? 1 : warnings.length > 0 ? 2 : 0;
 }

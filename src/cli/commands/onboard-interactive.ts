@@ -3,7 +3,7 @@ import { loadConfig } from "../../config/load.js";
 import { writeDiscoveryCache } from "../../models/discovery-cache.js";
 import { createProvider } from "../../providers/registry.js";
 import { formatTokens } from "../format.js";
-import { type AuthChoice, CHOICES, cancelled, checkSecret, finish, type OnboardOptions, oauthNotYet, RISK } from "./onboard.js";
+import { type AuthChoice, CHOICES, cancelled, checkSecret, finish, type OnboardOptions, RISK, runOAuth } from "./onboard.js";
 
 function unwrap<T>(value: T): Exclude<T, symbol> {
   if (isCancel(value)) {
@@ -24,16 +24,16 @@ export async function runInteractiveOnboarding(given: AuthChoice | undefined, op
         options: (Object.entries(CHOICES) as Array<[AuthChoice, (typeof CHOICES)[AuthChoice]]>).map(([value, entry]) => ({
           value,
           label: entry.label,
-          ...(value === "chutes" ? { hint: "not available yet" } : {}),
+          ...(value === "chutes" ? { hint: "opens your browser" } : {}),
         })),
         initialValue: "chutes-api-key",
       }),
     );
-  if (choice === "chutes") oauthNotYet();
   if (!options.acceptRisk) {
     note(RISK, "Before you continue");
     if (!unwrap(await confirm({ message: "Continue?", initialValue: true }))) throw cancelled();
   }
+  if (choice === "chutes") return runOAuth(options, true);
   const provider = CHOICES[choice].provider;
   const flag = choice === "huggingface-api-key" ? options.huggingfaceApiKey : options.chutesApiKey;
   const secret = checkSecret(

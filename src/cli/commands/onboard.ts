@@ -8,6 +8,8 @@ export type AuthChoice = "chutes" | "chutes-api-key" | "huggingface-api-key";
 
 export interface OnboardOptions {
   nonInteractive?: boolean;
+  browser?: boolean;
+  timeout?: string;
   acceptRisk?: boolean;
   mode?: string;
   authChoice?: string;
@@ -33,9 +35,13 @@ function parseChoice(value: string | undefined): AuthChoice | undefined {
   });
 }
 
-function oauthNotYet(): never {
-  throw new InvalidRequestError("Sign in with Chutes (OAuth) is not available yet: use --auth-choice chutes-api-key", {
-    code: "not_available",
+export async function runOAuth(options: OnboardOptions, interactive: boolean): Promise<void> {
+  const { runChutesOAuthOnboarding } = await import("./onboard-oauth.js");
+  await runChutesOAuthOnboarding({
+    interactive,
+    browser: options.browser !== false,
+    ...(options.timeout ? { timeoutSeconds: options.timeout } : {}),
+    ...(options.model ? { model: options.model } : {}),
   });
 }
 
@@ -66,13 +72,13 @@ export async function runOnboard(options: OnboardOptions): Promise<void> {
 async function runNonInteractive(choice: AuthChoice | undefined, options: OnboardOptions): Promise<void> {
   if (!choice)
     throw new InvalidRequestError(`--non-interactive needs --auth-choice (${Object.keys(CHOICES).join(", ")})`, { param: "auth-choice" });
-  if (choice === "chutes") oauthNotYet();
   // `--mode local` (loopback only) is itself the acknowledgement the Hugging Face guide relies on.
   if (!options.acceptRisk && options.mode !== "local") {
     throw new InvalidRequestError(`--non-interactive needs --accept-risk (or --mode local): ${RISK} Nothing was written`, {
       param: "accept-risk",
     });
   }
+  if (choice === "chutes") return runOAuth(options, false);
   const flag = choice === "huggingface-api-key" ? "--huggingface-api-key" : "--chutes-api-key";
   const envVar = CHOICES[choice].envVars.find((name) => process.env[name]?.trim());
   const given = flagKey(choice, options);
@@ -98,5 +104,5 @@ export async function finish(provider: string, secret: string, model: string | u
   );
 }
 
-export { CHOICES, checkSecret, oauthNotYet, RISK };
+export { CHOICES, checkSecret, RISK };
 export const cancelled = () => new CancelledError("onboarding cancelled; nothing was written");

@@ -56,7 +56,7 @@ export const handleEmbeddings: RouteHandler = async (ctx, request, response, log
   const body = validate(await readJsonBody(request, ctx.maxBodyBytes));
   const ref = embeddingModel(ctx.runtime, body.model, header(request, "x-openclaw-agent-id"));
   log.model = ref.ref;
-  const credential = ctx.runtime.credential(ref.provider);
+  const credential = await ctx.runtime.freshCredential(ref.provider);
   const provider = ctx.runtime.provider(ref.provider);
   if (!credential && provider.definition.requiresCredential) {
     throw new AuthenticationError(`no credential for ${ref.provider}: run \`openclaw onboard\``, { code: "credential_missing" });

@@ -1,0 +1,55 @@
+import { AuthenticationError } from "../../shared/errors.js";
+import type { Credential, CredentialStore } from "../credential-store.js";
+import type { OAuthSettings } from "./chutes-oauth-settings.js";
+import { InvalidGrantError, refreshTokens } from "./idp-client.js";
+
+/** Refresh this long before the access token expires. */
+export const REFRESH_MARGIN_MS = 5 * 60_000;
+
+export function needsRefresh(credential: Credential, now: number, marginMs = REFRESH_MARGIN_MS): boolean {
+  return credential.type === "oauth" && !credential.needsReauth && credential.expires !== undefined && credential.expires - now <= marginMs;
+}
+
+/**
+ * Refresh an OAuth profile whose access token is about to expire. Chutes rotates refresh tokens
+ * (the old one dies on use), so this runs under the store's lock and re-reads the profile
+ * first: when another process refreshed meanwhile, its new pair is used and the IdP is not called.
+ * A refused grant marks the profile as needing sign-in and says how.
+ */
+export async function refreshOAuthProfile(
+  store: CredentialStore,
+  profileId: string,
+  settings: OAuthSettings,
+  now: () => number = Date.now,
+  marginMs = REFRESH_MARGIN_MS,
+): Promise<Credential | undefined> {
+  let refused: InvalidGrantError | undefined;
+  const result = await store.update(async (data) => {
+    const current = data.profiles[profileId];
+    if (!current || current.type !== "oauth" || !needsRefresh(current, now(), marginMs) || !current.refresh) return current;
+    const clientId = current.clientId ?? settings.clientId;
+    if (!clientId) return current;
+    try {
+      const tokens = await refreshTokens(settings, clientId, current.refresh, now);
+      const next: Credential = { ...current, access: tokens.access, refresh: tokens.refresh ?? current.refresh };
+      if (tokens.expires !== undefined) next.expires = tokens.expires;
+      data.profiles[profileId] = next;
+      return next;
+    } catch (error) {
+      if (!(error instanceof InvalidGrantError)) throw error;
+      refused = error;
+      data.profiles[profileId] = { ...current, needsReauth: true };
+      return data.profiles[profileId];
+    }
+  });
+  if (refused) {
+    throw new AuthenticationError(
+      `the Chutes sign-in ${profileId} has expired or was revoked: sign in again with \`openclaw onboard --auth-choice chutes\``,
+      {
+        code: "oauth_needs_signin",
+        cause: refused,
+      },
+    );
+  }
+  return result;
+}
