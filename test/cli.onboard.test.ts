@@ -100,12 +100,6 @@ test("non-interactive without a key is refused and writes nothing", async () => 
   await assert.rejects(stat(state.stateDir));
 });
 
-test("OAuth onboarding says it is not available yet", async () => {
-  const result = await runShell(state, "openclaw onboard --non-interactive --accept-risk --auth-choice chutes");
-  assert.notEqual(result.code, 0);
-  assert.match(result.stderr, /not available yet/);
-});
-
 let hf: FakeUpstream;
 before(async () => {
   hf = await startFakeHuggingFace();

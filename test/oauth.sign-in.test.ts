@@ -4,8 +4,8 @@ import { stat } from "node:fs/promises";
 import { createServer } from "node:http";
 import { after, afterEach, before, beforeEach, test } from "node:test";
 import { CLI, createTestState, readConfig, readStore, runCli, type TestState, writeConfig } from "./helpers/cli.js";
-import { type FakeUpstream, startFakeChutes } from "./helpers/fake-upstream.js";
 import { type FakeIdp, freePort, startFakeIdp } from "./helpers/fake-idp.js";
+import { type FakeUpstream, startFakeChutes } from "./helpers/fake-upstream.js";
 import { spawnCliInPty } from "./helpers/pty.js";
 
 let idp: FakeIdp;
@@ -114,7 +114,10 @@ test("a denied sign-in ends with a clear message and writes nothing", async () =
 });
 
 test("a pasted redirect with the wrong state is refused", async () => {
-  const run = startOnboard(["--non-interactive", "--accept-risk", "--auth-choice", "chutes", "--no-browser"], `${redirectUri}?code=abc&state=not-ours\n`);
+  const run = startOnboard(
+    ["--non-interactive", "--accept-risk", "--auth-choice", "chutes", "--no-browser"],
+    `${redirectUri}?code=abc&state=not-ours\n`,
+  );
   assert.equal(await run.exited, 1);
   assert.match(run.output().stderr, /state in the redirect does not match/);
   await assert.rejects(stat(state.authProfilesPath));
@@ -152,7 +155,9 @@ test("when the callback port is taken, sign-in falls back to pasting", async () 
 });
 
 test("without CHUTES_CLIENT_ID, non-interactive sign-in says what to set", async () => {
-  const result = await runCli(state, ["onboard", "--non-interactive", "--accept-risk", "--auth-choice", "chutes"], { env: { CHUTES_CLIENT_ID: "" } });
+  const result = await runCli(state, ["onboard", "--non-interactive", "--accept-risk", "--auth-choice", "chutes"], {
+    env: { CHUTES_CLIENT_ID: "" },
+  });
   assert.equal(result.code, 1);
   assert.match(result.stderr, /set CHUTES_CLIENT_ID/);
 });

@@ -51,7 +51,13 @@ export async function startFakeIdp(): Promise<FakeIdp> {
   };
   const tokenResponse = () => {
     const pair = idp.issue();
-    return { access_token: pair.access, token_type: "Bearer", expires_in: idp.expiresIn, refresh_token: pair.refresh, scope: "openid profile chutes:invoke" };
+    return {
+      access_token: pair.access,
+      token_type: "Bearer",
+      expires_in: idp.expiresIn,
+      refresh_token: pair.refresh,
+      scope: "openid profile chutes:invoke",
+    };
   };
 
   const server = createServer(async (request, response) => {
@@ -68,10 +74,20 @@ export async function startFakeIdp(): Promise<FakeIdp> {
       }
       const target = new URL(redirectUri);
       if (idp.deny) {
-        target.search = new URLSearchParams({ error: "access_denied", error_description: "User denied the request", state: q.get("state") ?? "" }).toString();
+        target.search = new URLSearchParams({
+          error: "access_denied",
+          error_description: "User denied the request",
+          state: q.get("state") ?? "",
+        }).toString();
       } else {
         const code = alnum(64);
-        codes.set(code, { clientId: idp.clientId, redirectUri, challenge: q.get("code_challenge") ?? "", used: false, expiresAt: Date.now() + 600_000 });
+        codes.set(code, {
+          clientId: idp.clientId,
+          redirectUri,
+          challenge: q.get("code_challenge") ?? "",
+          used: false,
+          expiresAt: Date.now() + 600_000,
+        });
         target.search = new URLSearchParams({ code, state: q.get("state") ?? "" }).toString();
       }
       response.writeHead(302, { location: target.toString() });
@@ -85,7 +101,13 @@ export async function startFakeIdp(): Promise<FakeIdp> {
         const code = codes.get(form.get("code") ?? "");
         const verifier = form.get("code_verifier") ?? "";
         const challenge = createHash("sha256").update(verifier).digest("base64url");
-        if (!code || code.used || code.expiresAt < Date.now() || code.redirectUri !== form.get("redirect_uri") || code.challenge !== challenge) {
+        if (
+          !code ||
+          code.used ||
+          code.expiresAt < Date.now() ||
+          code.redirectUri !== form.get("redirect_uri") ||
+          code.challenge !== challenge
+        ) {
           return json(response, 400, { error: "invalid_grant" });
         }
         code.used = true;
@@ -103,7 +125,11 @@ export async function startFakeIdp(): Promise<FakeIdp> {
     if (request.method === "GET" && url.pathname === "/idp/userinfo") {
       const token = /^Bearer (.+)$/.exec(request.headers.authorization ?? "")?.[1];
       if (!token || !idp.validAccess.has(token)) return json(response, 401, { detail: "Invalid or expired token" });
-      return json(response, 200, { sub: "5f4dcc3b-5aa7-5d61-9d32-7e0d1b1c2a3f", username: "alice", created_at: "2025-03-01T12:34:56.789000" });
+      return json(response, 200, {
+        sub: "5f4dcc3b-5aa7-5d61-9d32-7e0d1b1c2a3f",
+        username: "alice",
+        created_at: "2025-03-01T12:34:56.789000",
+      });
     }
     if (request.method === "POST" && url.pathname === "/idp/token/revoke") {
       const token = form.get("token") ?? "";

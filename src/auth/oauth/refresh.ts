@@ -26,7 +26,7 @@ export async function refreshOAuthProfile(
   let refused: InvalidGrantError | undefined;
   const result = await store.update(async (data) => {
     const current = data.profiles[profileId];
-    if (!current || current.type !== "oauth" || !needsRefresh(current, now(), marginMs) || !current.refresh) return current;
+    if (current?.type !== "oauth" || !needsRefresh(current, now(), marginMs) || !current.refresh) return current;
     const clientId = current.clientId ?? settings.clientId;
     if (!clientId) return current;
     try {

@@ -101,6 +101,12 @@ export async function runModelsStatus(options: ModelsStatusOptions): Promise<voi
       lines.push(
         `  ${provider.provider}: ${credential}; catalog ${provider.catalog.source}${age}, ${provider.catalog.models} models${provider.teeOnly ? "; teeOnly" : ""}`,
       );
+      for (const profile of provider.oauth) {
+        const expiry = profile.expires
+          ? `access token until ${profile.expires}${profile.autoRefresh ? " (refreshed automatically)" : ""}`
+          : "no expiry";
+        lines.push(`    ${profile.profileId}: signed in as ${profile.account ?? "(unknown)"}; ${expiry}; ${profile.state}`);
+      }
     }
     for (const problem of problems) lines.push(`Problem: ${problem}`);
     for (const warning of warnings) lines.push(`Warning: ${warning}`);
