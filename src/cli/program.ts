@@ -22,7 +22,23 @@ const onboardCommands = () => import("./commands/onboard.js");
 const gatewayCommands = () => import("./commands/gateway.js");
 const sessionCommands = () => import("./commands/sessions.js");
 
-const isVerbose = (program: Command) => program.opts().verbose === true || Boolean(process.env.DEBUG);
+/** `--verbose` is a global option: read it from the root command. */
+const isVerbose = (command: Command) => {
+  let root = command;
+  while (root.parent) root = root.parent;
+  return root.opts().verbose === true || Boolean(process.env.DEBUG);
+};
+
+function withGatewayOptions(command: Command): Command {
+  return command
+    .option("--port <port>", "port to listen on (default gateway.port or 18789; 0 picks a free one)")
+    .option("--bind <address>", "loopback (default), lan, or an address (default gateway.bind)")
+    .option("--enable-endpoints", "serve /v1/chat/completions and /v1/responses for this run even if disabled in config")
+    .option("--drain-timeout <ms>", "on SIGTERM/SIGINT, how long in-flight requests may finish (default 10000)")
+    .action(
+      lazy(gatewayCommands, (m) => (options: import("./commands/gateway.js").GatewayOptions) => m.runGateway(options, isVerbose(command))),
+    );
+}
 
 export function createProgram(): Command {
   const program = new Command("openclaw")
@@ -67,26 +83,10 @@ State lives in ~/.openclaw (OPENCLAW_STATE_DIR); the config file is <state>/open
     .description("print the path of the config file in use")
     .action(lazy(configCommands, (m) => m.runConfigFile));
 
-  const gateway = program
-    .command("gateway")
-    .description("run the OpenAI-compatible gateway in the foreground (same as `gateway run`)")
-    .option("--port <port>", "port to listen on (default gateway.port or 18789; 0 picks a free one)")
-    .option("--bind <address>", "loopback (default), lan, or an address (default gateway.bind)")
-    .option("--enable-endpoints", "serve /v1/chat/completions and /v1/responses for this run even if disabled in config")
-    .option("--drain-timeout <ms>", "on SIGTERM/SIGINT, how long in-flight requests may finish (default 10000)")
-    .action(
-      lazy(gatewayCommands, (m) => (options: import("./commands/gateway.js").GatewayOptions) => m.runGateway(options, isVerbose(program))),
-    );
-  gateway
-    .command("run")
-    .description("run the gateway in the foreground")
-    .option("--port <port>", "port to listen on (default gateway.port or 18789; 0 picks a free one)")
-    .option("--bind <address>", "loopback (default), lan, or an address (default gateway.bind)")
-    .option("--enable-endpoints", "serve /v1/chat/completions and /v1/responses for this run even if disabled in config")
-    .option("--drain-timeout <ms>", "on SIGTERM/SIGINT, how long in-flight requests may finish (default 10000)")
-    .action(
-      lazy(gatewayCommands, (m) => (options: import("./commands/gateway.js").GatewayOptions) => m.runGateway(options, isVerbose(program))),
-    );
+  const gateway = withGatewayOptions(
+    program.command("gateway").description("run the OpenAI-compatible gateway in the foreground (same as `gateway run`)"),
+  );
+  withGatewayOptions(gateway.command("run").description("run the gateway in the foreground"));
   gateway
     .command("token")
     .description("print the gateway's bearer token (generated and stored on first use)")

@@ -82,3 +82,20 @@ export function sendError(response: ServerResponse, error: unknown): void {
   if (known instanceof PayloadTooLargeError) headers.connection = "close";
   sendJson(response, known.status, known.toBody(), headers);
 }
+
+/** The body must be a JSON object; routes read their fields from it. */
+export function expectObject<T>(body: unknown): T {
+  if (typeof body !== "object" || body === null || Array.isArray(body)) {
+    throw new InvalidRequestError("the request body must be a JSON object", { code: "invalid_body" });
+  }
+  return body as T;
+}
+
+/** A signal that fires when the client goes away before the response is complete. */
+export function abortOnClientClose(response: ServerResponse): AbortSignal {
+  const controller = new AbortController();
+  response.on("close", () => {
+    if (!response.writableFinished) controller.abort();
+  });
+  return controller.signal;
+}

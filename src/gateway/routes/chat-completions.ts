@@ -7,13 +7,11 @@ import type { ChatCompletionRequest, ChatMessage, Usage } from "../../shared/wir
 import type { TurnRecord } from "../../store/session-store.js";
 import { relayChatStream } from "../chat-stream.js";
 import { type GatewayContext, header, type RouteHandler } from "../context.js";
-import { readJsonBody, sendJson } from "../http.js";
+import { abortOnClientClose, expectObject, readJsonBody, sendJson } from "../http.js";
 import { startEventStream, writeEvent } from "../sse.js";
 
 function validate(body: unknown): ChatCompletionRequest {
-  if (typeof body !== "object" || body === null || Array.isArray(body))
-    throw new InvalidRequestError("the request body must be a JSON object", { code: "invalid_body" });
-  const request = body as ChatCompletionRequest;
+  const request = expectObject<ChatCompletionRequest>(body);
   if (typeof request.model !== "string")
     throw new InvalidRequestError("model is required (a provider/model ref, an alias, or openclaw:<agent>)", { param: "model" });
   if (!Array.isArray(request.messages) || request.messages.length === 0)
@@ -49,11 +47,7 @@ export const handleChatCompletions: RouteHandler = async (ctx, request, response
     ctx.store.recordTurn({ ...turn, ...fields, at: Date.now() });
 
   // The client going away aborts the upstream call at once.
-  const controller = new AbortController();
-  response.on("close", () => {
-    if (!response.writableFinished) controller.abort();
-  });
-  const signal = controller.signal;
+  const signal = abortOnClientClose(response);
 
   if (body.stream !== true) {
     const { ref, result } = await completeChat(ctx.runtime, chain, { ...fields, messages }, { signal });

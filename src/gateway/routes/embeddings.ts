@@ -6,15 +6,13 @@ import { AuthenticationError, InvalidRequestError } from "../../shared/errors.js
 import { decodeFloat32Base64, encodeFloat32Base64 } from "../../shared/float32-base64.js";
 import type { EmbeddingsRequest } from "../../shared/wire.js";
 import { header, type RouteHandler } from "../context.js";
-import { readJsonBody, sendJson } from "../http.js";
+import { abortOnClientClose, expectObject, readJsonBody, sendJson } from "../http.js";
 
 const isTokens = (value: unknown): value is number[] =>
   Array.isArray(value) && value.length > 0 && value.every((item) => Number.isInteger(item));
 
 function validate(body: unknown): EmbeddingsRequest & { model?: string } {
-  if (typeof body !== "object" || body === null || Array.isArray(body))
-    throw new InvalidRequestError("the request body must be a JSON object", { code: "invalid_body" });
-  const request = body as EmbeddingsRequest & { model?: string };
+  const request = expectObject<EmbeddingsRequest & { model?: string }>(body);
   const { input } = request;
   const valid =
     (typeof input === "string" && input.length > 0) ||
@@ -61,16 +59,10 @@ export const handleEmbeddings: RouteHandler = async (ctx, request, response, log
   if (!credential && provider.definition.requiresCredential) {
     throw new AuthenticationError(`no credential for ${ref.provider}: run \`openclaw onboard\``, { code: "credential_missing" });
   }
-  const controller = new AbortController();
-  response.on("close", () => {
-    if (!response.writableFinished) controller.abort();
-  });
+  const signal = abortOnClientClose(response);
   const wantsBase64 = body.encoding_format === "base64";
   // Ask for floats and encode ourselves: upstreams that ignore base64 would break the SDK's default.
-  const result = await provider.embed(
-    { ...body, model: ref.modelId, encoding_format: "float" },
-    { apiKey: credential?.secret, signal: controller.signal },
-  );
+  const result = await provider.embed({ ...body, model: ref.modelId, encoding_format: "float" }, { apiKey: credential?.secret, signal });
   const data = (result.data ?? []).map((item, index) => {
     const vector = typeof item.embedding === "string" ? decodeFloat32Base64(item.embedding) : item.embedding;
     return { object: "embedding" as const, index: item.index ?? index, embedding: wantsBase64 ? encodeFloat32Base64(vector) : vector };

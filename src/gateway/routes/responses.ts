@@ -4,7 +4,7 @@ import { costOf, resolveSessionKey } from "../../agents/session.js";
 import { InvalidRequestError, isOpenClawError, NotFoundError } from "../../shared/errors.js";
 import type { ChatMessage, Usage } from "../../shared/wire.js";
 import { type GatewayContext, header, type RouteHandler } from "../context.js";
-import { readJsonBody, sendJson } from "../http.js";
+import { abortOnClientClose, expectObject, readJsonBody, sendJson } from "../http.js";
 import { chatFields, inputToMessages, type ResponsesRequest } from "../responses/request-to-chat.js";
 import {
   completeResponse,
@@ -18,9 +18,7 @@ import { ResponseStreamTranslator } from "../responses/stream-translator.js";
 import { startEventStream, writeEvent } from "../sse.js";
 
 function validate(body: unknown): ResponsesRequest {
-  if (typeof body !== "object" || body === null || Array.isArray(body))
-    throw new InvalidRequestError("the request body must be a JSON object", { code: "invalid_body" });
-  const request = body as ResponsesRequest;
+  const request = expectObject<ResponsesRequest>(body);
   if (typeof request.model !== "string")
     throw new InvalidRequestError("model is required (a provider/model ref, an alias, or openclaw:<agent>)", { param: "model" });
   return request;
@@ -69,11 +67,7 @@ export const handleCreateResponse: RouteHandler = async (ctx, request, response,
   const sessionKey = resolveSessionKey(agent.id, header(request, "x-openclaw-session-key"), body.user);
   const channel = header(request, "x-openclaw-message-channel");
 
-  const controller = new AbortController();
-  response.on("close", () => {
-    if (!response.writableFinished) controller.abort();
-  });
-  const signal = controller.signal;
+  const signal = abortOnClientClose(response);
 
   const remember = async (
     final: ResponseObject,
