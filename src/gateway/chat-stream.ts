@@ -1,5 +1,5 @@
 import type { ServerResponse } from "node:http";
-import { RAW_EVENT, type StreamedChunk } from "../providers/openai-compatible/chunk-stream.js";
+import { type BatchedChunks, RAW_EVENT, type StreamedChunk } from "../providers/openai-compatible/chunk-stream.js";
 import type { ChatChunk, ChatMessage, ToolCallDelta, Usage } from "../shared/wire.js";
 import { writeEvent } from "./sse.js";
 
@@ -44,13 +44,14 @@ export async function relayChatStream(
   let reasoning = "";
   const toolCalls: Array<{ id?: string; type: string; function: { name: string; arguments: string } }> = [];
 
-  for await (const chunk of stream as AsyncIterable<StreamedChunk>) {
+  /** One chunk, synchronously; a promise only when the client needs to drain. */
+  const handle = (chunk: StreamedChunk): Promise<void> | undefined => {
     last = chunk;
     let changed = false;
     if (chunk.usage) usage = chunk.usage;
     const choices = Array.isArray(chunk.choices) ? chunk.choices : [];
     if (choices.length === 0) {
-      if (!chunk.usage || !options.includeUsage) continue;
+      if (!chunk.usage || !options.includeUsage) return undefined;
       usageSent = true;
     } else if (!options.includeUsage && "usage" in chunk) {
       // Some upstreams report usage on every chunk; the client did not ask for it.
@@ -76,7 +77,18 @@ export async function relayChatStream(
       }
     }
     if (choices.length > 0) roleSent = true;
-    await writeEvent(response, relabel(chunk, changed, options.model));
+    return writeEvent(response, relabel(chunk, changed, options.model));
+  };
+
+  const batched = stream as BatchedChunks;
+  for await (const chunk of stream as AsyncIterable<StreamedChunk>) {
+    const wait = handle(chunk);
+    if (wait) await wait;
+    // Whatever the same network read brought is handled now, without a promise per token.
+    for (const next of batched.takeQueued?.() ?? []) {
+      const more = handle(next);
+      if (more) await more;
+    }
   }
 
   const base = {

@@ -8,26 +8,52 @@ export function startEventStream(response: ServerResponse): void {
     connection: "keep-alive",
     "x-accel-buffering": "no",
   });
-  // No flushHeaders(): the headers leave with the first event, in the same write.
+  // No flushHeaders(): the headers leave with the first events, in the same write.
 }
 
-const corked = new WeakSet<ServerResponse>();
+interface Pending {
+  text: string;
+  /** The last flush could not be written through: wait for the client to drain. */
+  full: boolean;
+}
+
+const pending = new WeakMap<ServerResponse, Pending>();
+
+function flush(response: ServerResponse): void {
+  const entry = pending.get(response);
+  if (!entry || !entry.text) return;
+  const text = entry.text;
+  entry.text = "";
+  if (!response.destroyed && !response.writableEnded) entry.full = !response.write(text);
+}
 
 /**
- * Write one event. Events produced in the same turn of the event loop (an upstream read often
- * carries several) leave in one write: the socket is corked until the loop moves on. When the
- * client reads slower than the model writes, wait for it to drain.
+ * Queue one event. Events produced in the same turn of the event loop (an upstream read often
+ * carries several) are joined and leave in one write when the loop moves on. When the client
+ * reads slower than the model writes, wait for it to drain.
  */
-export async function writeEvent(response: ServerResponse, data: string, event?: string): Promise<void> {
-  if (response.destroyed) return;
-  if (!corked.has(response)) {
-    corked.add(response);
-    response.cork();
-    setImmediate(() => {
-      corked.delete(response);
-      response.uncork();
-    });
+export function writeEvent(response: ServerResponse, data: string, event?: string): Promise<void> | undefined {
+  if (response.destroyed) return undefined;
+  const line = event ? `event: ${event}\ndata: ${data}\n\n` : `data: ${data}\n\n`;
+  let entry = pending.get(response);
+  if (!entry) {
+    entry = { text: "", full: false };
+    pending.set(response, entry);
   }
-  const ok = response.write(event ? `event: ${event}\ndata: ${data}\n\n` : `data: ${data}\n\n`);
-  if (!ok && !response.destroyed) await Promise.race([once(response, "drain"), once(response, "close")]);
+  if (!entry.text) setImmediate(flush, response);
+  entry.text += line;
+  if (entry.full && !response.destroyed) {
+    entry.full = false;
+    return Promise.race([once(response, "drain"), once(response, "close")]).then(() => undefined);
+  }
+  // Synchronous in the common case: no promise per token.
+  return undefined;
+}
+
+/** Write what is queued and end the stream (with a last line, such as `data: [DONE]`). */
+export function endEventStream(response: ServerResponse, last = ""): void {
+  const entry = pending.get(response);
+  const text = (entry?.text ?? "") + last;
+  if (entry) entry.text = "";
+  if (!response.destroyed && !response.writableEnded) response.end(text);
 }

@@ -8,7 +8,7 @@ import type { TurnRecord } from "../../store/session-store.js";
 import { relayChatStream } from "../chat-stream.js";
 import { type GatewayContext, header, type RouteHandler } from "../context.js";
 import { abortOnClientClose, expectObject, readJsonBody, sendJson } from "../http.js";
-import { startEventStream, writeEvent } from "../sse.js";
+import { endEventStream, startEventStream, writeEvent } from "../sse.js";
 
 function validate(body: unknown): ChatCompletionRequest {
   const request = expectObject<ChatCompletionRequest>(body);
@@ -67,7 +67,7 @@ export const handleChatCompletions: RouteHandler = async (ctx, request, response
   startEventStream(response);
   try {
     const outcome = await relayChatStream(response, stream, { model: ref.ref, includeUsage });
-    if (!response.destroyed) response.end("data: [DONE]\n\n");
+    endEventStream(response, "data: [DONE]\n\n");
     record({ model: ref.ref, output: outcome.message, usage: outcome.usage, cost: await price(ctx, ref, outcome.usage), status: "ok" });
   } catch (error) {
     if (signal.aborted) {
@@ -81,7 +81,7 @@ export const handleChatCompletions: RouteHandler = async (ctx, request, response
       : new OpenClawError("the upstream stream failed", { status: 502, type: "upstream_error" });
     log.error = failure.message;
     await writeEvent(response, JSON.stringify(failure.toBody()));
-    response.end();
+    endEventStream(response);
     record({ model: ref.ref, output: null, usage: null, cost: null, status: "error", error: failure.message });
   }
 };

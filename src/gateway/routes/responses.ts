@@ -15,7 +15,7 @@ import {
   responseShell,
 } from "../responses/response-object.js";
 import { ResponseStreamTranslator } from "../responses/stream-translator.js";
-import { startEventStream, writeEvent } from "../sse.js";
+import { endEventStream, startEventStream, writeEvent } from "../sse.js";
 
 function validate(body: unknown): ResponsesRequest {
   const request = expectObject<ResponsesRequest>(body);
@@ -119,7 +119,7 @@ export const handleCreateResponse: RouteHandler = async (ctx, request, response,
   log.model = ref.ref;
   startEventStream(response);
   const translator = new ResponseStreamTranslator(
-    (event, payload) => writeEvent(response, JSON.stringify(payload), event),
+    (event, payload) => writeEvent(response, JSON.stringify(payload), event) ?? Promise.resolve(),
     responseShell(body, id, ref.ref, createdAt),
   );
   let final: ResponseObject;
@@ -140,7 +140,7 @@ export const handleCreateResponse: RouteHandler = async (ctx, request, response,
     log.error = message;
     final = await translator.fail({ code: isOpenClawError(error) ? (error.code ?? "server_error") : "server_error", message });
   }
-  response.end();
+  endEventStream(response);
   await remember(final, ref.ref, usage, ref);
 };
 

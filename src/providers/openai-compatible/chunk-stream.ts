@@ -6,6 +6,11 @@ import { SseDecoder } from "./sse-decoder.js";
 export const RAW_EVENT: unique symbol = Symbol("openclaw.rawEvent");
 export type StreamedChunk = ChatChunk & { [RAW_EVENT]?: string };
 
+/** A chunk iterable that can also hand over what it has already received in one go. */
+export interface BatchedChunks extends AsyncIterable<ChatChunk> {
+  takeQueued?(): StreamedChunk[];
+}
+
 const HIGH_WATER = 64;
 
 /**
@@ -106,6 +111,19 @@ export class ChunkStream implements AsyncIterableIterator<StreamedChunk> {
     return new Promise((resolve, reject) => {
       this.waiter = { resolve, reject };
     });
+  }
+
+  /** Chunks already received, without waiting: lets a relay handle a whole network read at once. */
+  takeQueued(): StreamedChunk[] {
+    if (this.head >= this.queue.length) return [];
+    const taken = this.queue.slice(this.head);
+    this.queue.length = 0;
+    this.head = 0;
+    if (this.paused) {
+      this.paused = false;
+      this.control.resume();
+    }
+    return taken;
   }
 
   return(): Promise<IteratorResult<StreamedChunk>> {

@@ -8,7 +8,7 @@ import type {
   EmbeddingsResponse,
   ModelListEntry,
 } from "../../shared/wire.js";
-import { ChunkStream } from "./chunk-stream.js";
+import { type BatchedChunks, ChunkStream } from "./chunk-stream.js";
 import { type ExchangeRequest, exchange } from "./exchange.js";
 import { upstreamHttpError, upstreamNetworkError, upstreamStreamError } from "./upstream-error.js";
 
@@ -175,7 +175,7 @@ export class OpenAICompatibleClient {
     if (first.done) return stream;
     let replayed = false;
     // The first chunk was read to catch early failures; hand it out first.
-    return {
+    const replay: BatchedChunks = {
       [Symbol.asyncIterator]: () => ({
         next: () => {
           if (replayed) return stream.next();
@@ -184,7 +184,9 @@ export class OpenAICompatibleClient {
         },
         return: () => stream.return(),
       }),
+      takeQueued: () => (replayed ? stream.takeQueued() : []),
     };
+    return replay;
   }
 
   private parseEvent(data: string): ChatChunk | "done" | undefined {
