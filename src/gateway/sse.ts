@@ -21,7 +21,7 @@ const pending = new WeakMap<ServerResponse, Pending>();
 
 function flush(response: ServerResponse): void {
   const entry = pending.get(response);
-  if (!entry || !entry.text) return;
+  if (!entry?.text) return;
   const text = entry.text;
   entry.text = "";
   if (!response.destroyed && !response.writableEnded) entry.full = !response.write(text);
