@@ -50,7 +50,12 @@ export interface FakeUpstream {
 }
 
 export function fixtureText(name: string): string {
-  return readFileSync(path.join(FIXTURES, name), "utf8");
+  const file = path.join(FIXTURES, name);
+  try {
+    return readFileSync(file, "utf8");
+  } catch {
+    throw new Error(`fixture ${file} is missing: the tests expect ../shared/fixtures beside the repository`);
+  }
 }
 
 export function fixtureJson<T = unknown>(name: string): T {
@@ -188,8 +193,9 @@ export async function startFakeUpstream(options: { prefix?: string } = {}): Prom
 
 /** A fake Chutes: `/v1/models` from the fixture, chat streaming words. */
 export async function startFakeChutes(): Promise<FakeUpstream> {
+  const models = fixtureJson("chutes-models.json");
   const upstream = await startFakeUpstream();
-  upstream.route("GET /models", { body: fixtureJson("chutes-models.json") });
+  upstream.route("GET /models", { body: models });
   upstream.route("POST /chat/completions", (request) => {
     const body = request.body as { stream?: boolean; model: string };
     return body.stream
@@ -201,8 +207,9 @@ export async function startFakeChutes(): Promise<FakeUpstream> {
 
 /** A fake Hugging Face router: `/v1/models` from the fixture. */
 export async function startFakeHuggingFace(): Promise<FakeUpstream> {
+  const models = fixtureJson("hf-models.json");
   const upstream = await startFakeUpstream();
-  upstream.route("GET /models", { body: fixtureJson("hf-models.json") });
+  upstream.route("GET /models", { body: models });
   upstream.route("POST /chat/completions", (request) => {
     const body = request.body as { stream?: boolean; model: string };
     return body.stream ? { events: wordStream(["Hi", " from", " HF"], body.model) } : { body: completion("Hi from HF", body.model) };
