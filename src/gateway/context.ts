@@ -26,3 +26,9 @@ export function header(request: IncomingMessage, name: string): string | undefin
   const value = request.headers[name];
   return (Array.isArray(value) ? value[0] : value)?.trim() || undefined;
 }
+
+/** Fallbacks are worth a log line: the client asked for one model and got another. */
+export function logFallbacks(ctx: GatewayContext) {
+  return (failed: { ref: string }, error: Error, next: { ref: string }) =>
+    ctx.logger.warn({ model: failed.ref, next: next.ref, error: error.message }, "model failed before its first byte; falling back");
+}

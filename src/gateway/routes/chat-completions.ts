@@ -6,7 +6,7 @@ import { InvalidRequestError, isOpenClawError, OpenClawError } from "../../share
 import type { ChatCompletionRequest, ChatMessage, Usage } from "../../shared/wire.js";
 import type { TurnRecord } from "../../store/session-store.js";
 import { relayChatStream } from "../chat-stream.js";
-import { type GatewayContext, header, type RouteHandler } from "../context.js";
+import { type GatewayContext, header, logFallbacks, type RouteHandler } from "../context.js";
 import { abortOnClientClose, expectObject, readJsonBody, sendJson } from "../http.js";
 import { endEventStream, startEventStream, writeEvent } from "../sse.js";
 
@@ -50,7 +50,7 @@ export const handleChatCompletions: RouteHandler = async (ctx, request, response
   const signal = abortOnClientClose(response);
 
   if (body.stream !== true) {
-    const { ref, result } = await completeChat(ctx.runtime, chain, { ...fields, messages }, { signal });
+    const { ref, result } = await completeChat(ctx.runtime, chain, { ...fields, messages }, { signal, onFallback: logFallbacks(ctx) });
     log.model = ref.ref;
     result.model = ref.ref;
     sendJson(response, 200, result);
@@ -62,7 +62,7 @@ export const handleChatCompletions: RouteHandler = async (ctx, request, response
   const includeUsage = body.stream_options?.include_usage === true;
   // Always ask the upstream for usage: accounting needs real numbers, not zeros.
   const upstreamBody = { ...fields, messages, stream_options: { ...body.stream_options, include_usage: true } };
-  const { ref, result: stream } = await streamChat(ctx.runtime, chain, upstreamBody, { signal });
+  const { ref, result: stream } = await streamChat(ctx.runtime, chain, upstreamBody, { signal, onFallback: logFallbacks(ctx) });
   log.model = ref.ref;
   startEventStream(response);
   try {

@@ -3,7 +3,7 @@ import { completeChat, streamChat } from "../../agents/run-chat.js";
 import { costOf, resolveSessionKey } from "../../agents/session.js";
 import { InvalidRequestError, isOpenClawError, NotFoundError } from "../../shared/errors.js";
 import type { ChatMessage, Usage } from "../../shared/wire.js";
-import { type GatewayContext, header, type RouteHandler } from "../context.js";
+import { type GatewayContext, header, logFallbacks, type RouteHandler } from "../context.js";
 import { abortOnClientClose, expectObject, readJsonBody, sendJson } from "../http.js";
 import { chatFields, inputToMessages, type ResponsesRequest } from "../responses/request-to-chat.js";
 import {
@@ -94,7 +94,7 @@ export const handleCreateResponse: RouteHandler = async (ctx, request, response,
   };
 
   if (body.stream !== true) {
-    const { ref, result } = await completeChat(ctx.runtime, chain, { ...fields, messages }, { signal });
+    const { ref, result } = await completeChat(ctx.runtime, chain, { ...fields, messages }, { signal, onFallback: logFallbacks(ctx) });
     log.model = ref.ref;
     const choice = result.choices?.[0];
     const final = withCompletedAt(
@@ -114,7 +114,7 @@ export const handleCreateResponse: RouteHandler = async (ctx, request, response,
     ctx.runtime,
     chain,
     { ...fields, messages, stream_options: { include_usage: true } },
-    { signal },
+    { signal, onFallback: logFallbacks(ctx) },
   );
   log.model = ref.ref;
   startEventStream(response);
