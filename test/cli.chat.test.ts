@@ -262,3 +262,26 @@ test("without a prompt on a terminal, chat is a multi-turn conversation with /mo
     { role: "user", content: "second question" },
   ]);
 });
+
+test("Ctrl-C during an answer in the interactive chat stops it and aborts the upstream", async () => {
+  const { spawnCliInPty } = await import("./helpers/pty.js");
+  chutes.route("POST /chat/completions", { events: wordStream(Array.from({ length: 60 }, (_, i) => ` w${i}`)), eventDelayMs: 100 });
+  const aborted = chutes.nextAbort();
+  const session = spawnCliInPty(["chat"], state.env);
+  await session.waitFor(/you> /);
+  session.write("go on forever\r");
+  await session.waitFor(/w2/);
+  session.write("\x03");
+  await session.waitFor(/\(stopped\)/);
+  await aborted;
+  session.write("\x04");
+  assert.equal(await session.exit, 0);
+});
+
+test("a reader that goes away (chat | head) ends quietly", async () => {
+  const { runShell } = await import("./helpers/cli.js");
+  chutes.route("POST /chat/completions", { events: wordStream(Array.from({ length: 2000 }, (_, i) => ` word${i}`)) });
+  const result = await runShell(state, "set +o pipefail; openclaw chat hi | head -c 5; echo; echo exit=${PIPESTATUS[0]}");
+  assert.match(result.stdout, /exit=0/);
+  assert.ok(!/\n\s+at /.test(result.stderr), result.stderr);
+});

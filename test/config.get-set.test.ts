@@ -199,6 +199,14 @@ test("a literal secret is refused in openclaw.json; a ${VAR} reference is accept
   assert.equal(await get("models.providers.chutes.apiKey"), "${CHUTES_API_KEY}");
 });
 
+test("credential headers are secrets too; a ${VAR} template is fine", async () => {
+  const refused = await set("models.providers.openrouter.headers.Authorization", "Bearer sk-or-v1-0123456789abcdef0123456789abcdef");
+  assert.notEqual(refused.code, 0);
+  assert.match(refused.stderr, /refusing to write a secret into openclaw.json at models\.providers\.openrouter\.headers\.Authorization/);
+  assert.equal((await set("models.providers.openrouter.headers.Authorization", "Bearer ${OPENROUTER_API_KEY}")).code, 0);
+  assert.equal((await set("models.providers.openrouter.headers.HTTP-Referer", "https://example.com")).code, 0);
+});
+
 test("literal secrets in a hand-edited file are redacted by config get", async () => {
   const { mkdir } = await import("node:fs/promises");
   await mkdir(state.stateDir, { recursive: true });

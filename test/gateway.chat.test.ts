@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, beforeEach, test } from "node:test";
 import OpenAI from "openai";
 import { createTestState, type TestState, writeConfig } from "./helpers/cli.js";
-import { type FakeUpstream, fixtureEvents, startFakeChutes, wordStream } from "./helpers/fake-upstream.js";
+import { completion, type FakeUpstream, fixtureEvents, startFakeChutes, wordStream } from "./helpers/fake-upstream.js";
 import { GATEWAY_TOKEN, jsonOf, type RunningGateway, requestLogs, startGateway } from "./helpers/gateway.js";
 
 let chutes: FakeUpstream;
@@ -194,6 +194,60 @@ test("an upstream error before the first byte keeps its status: 402, 404, 429, 5
       },
     );
   }
+});
+
+test("a slow reader gets a large stream whole (backpressure never stalls it)", async () => {
+  const big = "x".repeat(70_000);
+  chutes.route("POST /chat/completions", {
+    events: [...wordStream([big, ...Array.from({ length: 300 }, (_, i) => ` ${"y".repeat(1000)}${i}`)])],
+  });
+  const response = await fetch(`${gateway.url}/v1/chat/completions`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${GATEWAY_TOKEN}`, "content-type": "application/json" },
+    body: JSON.stringify({ model: "chutes/zai-org/GLM-4.7-TEE", stream: true, messages: [{ role: "user", content: "hi" }] }),
+  });
+  const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+  const decoder = new TextDecoder();
+  let text = "";
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    text += decoder.decode(value, { stream: true });
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+  assert.ok(text.endsWith("data: [DONE]\n\n"), text.slice(-200));
+  assert.ok(text.includes(big));
+  assert.ok(text.includes(`${"y".repeat(1000)}299`));
+});
+
+test("an upstream that answers a stream request with plain JSON is relayed as a stream", async () => {
+  chutes.route("POST /chat/completions", (request) => ({ body: completion("plain answer", (request.body as { model: string }).model) }));
+  const stream = await client.chat.completions.create({
+    model: "chutes/zai-org/GLM-4.7-TEE",
+    stream: true,
+    messages: [{ role: "user", content: "hi" }],
+  });
+  let text = "";
+  let finish: string | null | undefined;
+  for await (const chunk of stream) {
+    text += chunk.choices[0]?.delta.content ?? "";
+    finish ??= chunk.choices[0]?.finish_reason;
+  }
+  assert.equal(text, "plain answer");
+  assert.equal(finish, "stop");
+});
+
+test("the provider refusing the gateway's key is a 502, not a 401 about the client's token", async () => {
+  chutes.route("POST /chat/completions", { status: 401, body: { detail: "Invalid token." } });
+  await assert.rejects(
+    client.chat.completions.create({ model: "chutes/zai-org/GLM-4.7-TEE", messages: [{ role: "user", content: "hi" }] }),
+    (error) => {
+      assert.ok(error instanceof OpenAI.InternalServerError);
+      assert.equal((error as InstanceType<typeof OpenAI.APIError>).status, 502);
+      assert.match((error as Error).message, /chutes returned HTTP 401: Invalid token/);
+      return true;
+    },
+  );
 });
 
 test("an upstream error mid-stream arrives as one error event, then the stream ends", async () => {

@@ -154,6 +154,29 @@ test("SIGTERM stops new connections but lets a live stream finish, then exits 0"
   assert.equal(await gateway.exited, 0);
 });
 
+test("a bad --drain-timeout is refused before the gateway starts listening", async () => {
+  await writeConfig(state, { models: { providers: { chutes: { baseUrl: chutes.url } } } });
+  const result = await runCli(state, ["gateway", "--port", "0", "--drain-timeout", "soon"], {
+    env: { OPENCLAW_GATEWAY_TOKEN: GATEWAY_TOKEN },
+  });
+  assert.equal(result.code, 1);
+  assert.match(result.stderr, /--drain-timeout must be a whole number of milliseconds/);
+  assert.ok(!result.stderr.includes("listening"));
+});
+
+test("a provider without a credential is a 503 naming the fix, not a 401", async () => {
+  const gateway = await start({}, undefined, { CHUTES_API_KEY: "" });
+  const response = await post(
+    gateway,
+    "/v1/chat/completions",
+    JSON.stringify({ model: "chutes/zai-org/GLM-4.7-TEE", messages: [{ role: "user", content: "hi" }] }),
+  );
+  assert.equal(response.status, 503);
+  const body = await jsonOf(response);
+  assert.equal(body.error.code, "credential_missing");
+  assert.match(body.error.message, /no credential for chutes/);
+});
+
 test("a port in use is one clear line", async () => {
   const first = await start();
   const port = new URL(first.url).port;

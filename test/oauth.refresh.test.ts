@@ -21,6 +21,7 @@ after(async () => {
 beforeEach(async () => {
   idp.refreshCalls = 0;
   idp.refreshDelayMs = 0;
+  idp.failRefreshWith = undefined;
   idp.revoked.length = 0;
   chutes.requests.length = 0;
   state = await createTestState();
@@ -58,6 +59,17 @@ test("a token about to expire is refreshed before the request, and the rotated p
   // A fresh token is used as is.
   await runCli(state, ["chat", "again"]);
   assert.equal(idp.refreshCalls, 1);
+});
+
+test("an IdP outage does not block requests while the current token is still valid", async () => {
+  const pair = idp.issue();
+  await storeProfile({ access: pair.access, refresh: pair.refresh, expires: Date.now() + 120_000 });
+  idp.failRefreshWith = 503;
+  const result = await runCli(state, ["chat", "hi"]);
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stderr, /could not refresh chutes:oauth .*using the current token/);
+  assert.deepEqual(chatTokens(), [`Bearer ${pair.access}`]);
+  assert.equal((await readStore(state)).profiles["chutes:oauth"].refresh, pair.refresh);
 });
 
 test("two processes refreshing at once: one refresh reaches the IdP, both use the new token", async () => {

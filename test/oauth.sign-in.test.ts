@@ -67,7 +67,13 @@ test("local sign-in end to end: PKCE, state, loopback callback, tokens stored, c
   assert.equal(url.searchParams.get("code_challenge_method"), "S256");
   assert.equal(url.searchParams.get("scope"), "openid profile chutes:invoke");
   assert.equal(url.searchParams.get("redirect_uri"), redirectUri);
-  const callback = await fetch(await authorize(url.toString()));
+  const location = await authorize(url.toString());
+  // A visit that is not this sign-in's answer is turned away, and the wait goes on.
+  const stray = new URL(location);
+  stray.searchParams.set("state", "someone-else");
+  const turnedAway = await fetch(stray);
+  assert.equal(turnedAway.status, 400);
+  const callback = await fetch(location);
   assert.match(await callback.text(), /You can close this tab/);
   assert.equal(await run.exited, 0, run.output().stderr);
   assert.match(run.output().stdout, /Signed in to Chutes as alice/);

@@ -9,9 +9,10 @@ export interface RunChatOptions {
   onFallback?: (failed: ModelRef, error: Error, next: ModelRef) => void;
 }
 
-/** Failures that justify trying the next model: upstream trouble and missing credentials. */
+/** Failures that justify trying the next model: retryable upstream trouble, and a provider with no usable credential. */
 function canFallBack(error: unknown): error is Error {
-  return (error instanceof UpstreamError && error.retryable) || error instanceof AuthenticationError;
+  if (error instanceof UpstreamError) return error.retryable;
+  return error instanceof AuthenticationError && (error.code === "credential_missing" || error.code === "oauth_needs_signin");
 }
 
 async function withFallbacks<T>(
@@ -28,7 +29,8 @@ async function withFallbacks<T>(
       if (!credential && runtime.provider(ref.provider).definition.requiresCredential) {
         throw new AuthenticationError(
           `no credential for ${ref.provider}: run \`openclaw onboard\` or \`openclaw models auth paste-token --provider ${ref.provider}\``,
-          { code: "credential_missing" },
+          // 503, not 401: the provider is not set up on this gateway; the client's token is fine.
+          { code: "credential_missing", status: 503 },
         );
       }
       return { ref, result: await call(ref, credential?.secret) };

@@ -91,11 +91,21 @@ export function expectObject<T>(body: unknown): T {
   return body as T;
 }
 
-/** A signal that fires when the client goes away before the response is complete. */
+const clientSignals = new WeakMap<ServerResponse, AbortSignal>();
+
+/**
+ * A signal that fires when the client goes away before the response is complete. The server
+ * creates it when the request arrives, so a client gone during routing is caught too; routes get
+ * the same signal.
+ */
 export function abortOnClientClose(response: ServerResponse): AbortSignal {
+  const existing = clientSignals.get(response);
+  if (existing) return existing;
   const controller = new AbortController();
+  if (response.destroyed) controller.abort();
   response.on("close", () => {
     if (!response.writableFinished) controller.abort();
   });
+  clientSignals.set(response, controller.signal);
   return controller.signal;
 }

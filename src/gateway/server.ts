@@ -3,7 +3,7 @@ import { performance } from "node:perf_hooks";
 import { NotFoundError } from "../shared/errors.js";
 import type { GatewayAuth } from "./auth.js";
 import type { GatewayContext, RequestLog, RouteHandler } from "./context.js";
-import { MethodNotAllowedError, sendError, sendJson } from "./http.js";
+import { abortOnClientClose, MethodNotAllowedError, sendError, sendJson } from "./http.js";
 import { handleChatCompletions } from "./routes/chat-completions.js";
 import { handleEmbeddings } from "./routes/embeddings.js";
 import { handleGetModel, handleListModels } from "./routes/models.js";
@@ -71,12 +71,13 @@ export function createGatewayServer(ctx: GatewayContext, auth: GatewayAuth): Ser
   return createServer({ keepAliveTimeout: 65_000, headersTimeout: 60_000, requestTimeout: 0 }, (request, response) => {
     const started = performance.now();
     const log: RequestLog = {};
+    abortOnClientClose(response);
     response.once("close", () => {
       ctx.logger.info(
         {
           method: request.method,
           path: (request.url ?? "/").split("?")[0],
-          status: response.statusCode,
+          status: response.headersSent ? response.statusCode : 499,
           ms: Math.round((performance.now() - started) * 100) / 100,
           ...log,
           ...(response.writableFinished ? {} : { aborted: true }),

@@ -70,6 +70,8 @@ export class ModelRuntime {
   }
 
   private readonly refreshing = new Map<string, Promise<void>>();
+  /** When a refresh last failed without ending the sign-in: wait a little before trying again. */
+  private readonly refreshFailedAt = new Map<string, number>();
 
   /**
    * The provider's credential, with an OAuth access token refreshed first when it is about to
@@ -79,6 +81,9 @@ export class ModelRuntime {
     const current = this.credential(providerId);
     const stored = current?.credential;
     if (!current?.profileId || !stored || !this.options.credentialStore || !needsRefresh(stored, Date.now())) return current;
+    const failedAt = this.refreshFailedAt.get(providerId);
+    if (failedAt !== undefined && Date.now() - failedAt < 30_000 && stored.type === "oauth" && (stored.expires ?? 0) > Date.now())
+      return current;
     let pending = this.refreshing.get(providerId);
     if (!pending) {
       const profileId = current.profileId;
@@ -87,6 +92,14 @@ export class ModelRuntime {
           const settings = resolveChutesOAuthSettings(this.config, this.options.env);
           const next = await refreshOAuthProfile(this.options.credentialStore as CredentialStore, profileId, settings);
           if (next) this.options.store.profiles[profileId] = next;
+        } catch (error) {
+          // A refused grant ends the sign-in. Anything else (IdP down, network) must not block
+          // requests while the current token still works: use it, and try again next time.
+          const refused = (error as { code?: string }).code === "oauth_needs_signin";
+          const expires = stored.type === "oauth" ? stored.expires : undefined;
+          if (refused || expires === undefined || expires <= Date.now()) throw error;
+          this.refreshFailedAt.set(providerId, Date.now());
+          this.options.warn?.(`could not refresh ${profileId} (${(error as Error).message}); using the current token until it expires`);
         } finally {
           this.credentials.delete(providerId);
           this.refreshing.delete(providerId);

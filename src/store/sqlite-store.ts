@@ -94,6 +94,10 @@ export class SqliteStore implements StateStore {
   private readonly insertTurn: Database.Statement;
   private readonly writeBatch: (turns: TurnRecord[]) => void;
 
+  /** Told when a batch could not be written (the gateway logs it; requests go on). */
+  onWriteError: (error: Error, droppedTurns: number) => void = () => undefined;
+  private retries = 0;
+
   constructor(
     file: string,
     private readonly flushDelayMs = 25,
@@ -103,7 +107,8 @@ export class SqliteStore implements StateStore {
     this.db.pragma("journal_mode = WAL");
     this.db.pragma("synchronous = NORMAL");
     this.db.pragma("foreign_keys = ON");
-    this.db.pragma("busy_timeout = 5000");
+    // Short: a busy database must not stall the event loop; a busy batch is retried later.
+    this.db.pragma("busy_timeout = 100");
     this.db.exec(SCHEMA);
     this.upsertSession = this.db.prepare(`
       INSERT INTO sessions (key, agent_id, channel, created_at, updated_at, turns, prompt_tokens, completion_tokens, cost, last_model)
@@ -189,7 +194,21 @@ export class SqliteStore implements StateStore {
     if (this.queue.length === 0) return;
     const batch = this.queue;
     this.queue = [];
-    this.writeBatch(batch);
+    try {
+      this.writeBatch(batch);
+      this.retries = 0;
+    } catch (error) {
+      // Accounting must never take the gateway down: retry a busy database a few times, then drop.
+      const busy = (error as { code?: string }).code === "SQLITE_BUSY" || (error as { code?: string }).code === "SQLITE_LOCKED";
+      if (busy && this.retries < 20) {
+        this.retries++;
+        this.queue = [...batch, ...this.queue];
+        this.timer = setTimeout(() => this.flush(), 250);
+        return;
+      }
+      this.retries = 0;
+      this.onWriteError(error as Error, batch.length);
+    }
   }
 
   listSessions(options: { limit?: number; agentId?: string } = {}): SessionSummary[] {

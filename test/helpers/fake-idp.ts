@@ -15,6 +15,8 @@ export interface FakeIdp {
   expiresIn: number;
   /** Pause inside refresh grants (to make concurrent refreshes overlap). */
   refreshDelayMs: number;
+  /** Answer refresh grants with this HTTP status (an IdP outage). */
+  failRefreshWith: number | undefined;
   refreshCalls: number;
   revoked: string[];
   validAccess: Set<string>;
@@ -34,6 +36,7 @@ export async function startFakeIdp(): Promise<FakeIdp> {
     deny: false,
     expiresIn: 3600,
     refreshDelayMs: 0,
+    failRefreshWith: undefined,
     refreshCalls: 0,
     revoked: [],
     validAccess: new Set(),
@@ -116,6 +119,7 @@ export async function startFakeIdp(): Promise<FakeIdp> {
       if (grant === "refresh_token") {
         idp.refreshCalls++;
         if (idp.refreshDelayMs) await new Promise((resolve) => setTimeout(resolve, idp.refreshDelayMs));
+        if (idp.failRefreshWith) return json(response, idp.failRefreshWith, { error: "temporarily_unavailable" });
         const token = form.get("refresh_token") ?? "";
         if (!refreshTokens.delete(token)) return json(response, 400, { error: "invalid_grant" });
         return json(response, 200, tokenResponse());

@@ -31,7 +31,7 @@ export interface LoginResult {
 async function waitForBrowser(options: LoginOptions, url: string, state: string): Promise<string | undefined> {
   let listener: Awaited<ReturnType<typeof listenForCallback>>;
   try {
-    listener = await listenForCallback(options.settings.redirectUri);
+    listener = await listenForCallback(options.settings.redirectUri, state);
   } catch (error) {
     options.io.show(`Could not listen for the browser (${(error as Error).message}); paste the redirect instead.`);
     return undefined;

@@ -48,6 +48,13 @@ async function post(url: string, form: Record<string, string | undefined>, now: 
     const code = typeof json.error === "string" ? json.error : `http_${response.status}`;
     const description = typeof json.error_description === "string" ? `: ${json.error_description}` : "";
     if (code === "invalid_grant") throw new InvalidGrantError(`Chutes refused the grant (invalid_grant${description})`);
+    if (response.status >= 500) {
+      throw new OpenClawError(`the Chutes sign-in service is unavailable (HTTP ${response.status})`, {
+        status: 503,
+        type: "upstream_error",
+        code: "idp_unavailable",
+      });
+    }
     throw new AuthenticationError(`Chutes sign-in failed (${code}${description})`, { code });
   }
   if (typeof json.access_token !== "string")

@@ -15,7 +15,7 @@ export interface LoopbackListener {
  * small page, and hand the parameters over. Rejects with `EADDRINUSE` (and the like) when it
  * cannot listen, so the caller can fall back to pasting.
  */
-export async function listenForCallback(redirectUri: string): Promise<LoopbackListener> {
+export async function listenForCallback(redirectUri: string, expectedState: string): Promise<LoopbackListener> {
   const url = new URL(redirectUri);
   let deliver: (params: URLSearchParams) => void = () => undefined;
   const result = new Promise<URLSearchParams>((resolve) => {
@@ -28,12 +28,19 @@ export async function listenForCallback(redirectUri: string): Promise<LoopbackLi
       response.end("not found");
       return;
     }
+    // A visit that is not this sign-in's answer (another attempt's link, a stray reload) is
+    // turned away and the wait goes on.
+    if (incoming.searchParams.get("state") !== expectedState) {
+      response.writeHead(400, { "content-type": "text/html; charset=utf-8", connection: "close" });
+      response.end(PAGE("Not this sign-in", "This link belongs to another sign-in attempt. Use the one your terminal shows."));
+      return;
+    }
     const failed = incoming.searchParams.has("error");
     response.writeHead(200, { "content-type": "text/html; charset=utf-8", connection: "close" });
     response.end(
       failed
         ? PAGE("Sign-in did not complete", "Return to your terminal for details.")
-        : PAGE("Signed in to OpenClaw", "You can close this tab."),
+        : PAGE("Signed in to OpenClaw", "You can close this tab and return to your terminal."),
     );
     deliver(incoming.searchParams);
   });

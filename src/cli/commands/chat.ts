@@ -74,6 +74,12 @@ export async function runChat(promptParts: string[], options: ChatOptions): Prom
     throw new InvalidRequestError("no prompt: pass it as an argument, or pipe it on stdin", { param: "prompt" });
   }
   const controller = new AbortController();
+  // `openclaw chat … | head`: the reader went away; stop quietly, and stop the upstream too.
+  process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code !== "EPIPE") throw error;
+    controller.abort();
+    process.exit(0);
+  });
   // Ctrl-C stops the answer and the upstream request with it.
   const onSignal = () => controller.abort();
   process.once("SIGINT", onSignal);
@@ -117,8 +123,8 @@ async function runInteractive(runtime: ModelRuntime, options: ChatOptions): Prom
       process.stdout.write("history cleared\n");
     } else if (input) {
       history.push({ role: "user", content: input });
+      // The interface stays live while the answer streams, so Ctrl-C reaches it and stops the answer.
       current = new AbortController();
-      rl.pause();
       try {
         const { text } = await streamReply(runtime, model, history, options, current.signal);
         history.push({ role: "assistant", content: text });
@@ -128,7 +134,6 @@ async function runInteractive(runtime: ModelRuntime, options: ChatOptions): Prom
         else process.stdout.write("\n(stopped)\n");
       } finally {
         current = undefined;
-        rl.resume();
       }
     }
     rl.prompt();

@@ -36,6 +36,13 @@ function parsePort(text: string): number {
   return port;
 }
 
+function parseMilliseconds(text: string, flag: string): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 0)
+    throw new InvalidRequestError(`${flag} must be a whole number of milliseconds, not ${JSON.stringify(text)}`);
+  return value;
+}
+
 function rateLimitPolicy(config: OpenClawConfig): RateLimitPolicy | undefined {
   const limit = config.gateway?.auth?.rateLimit;
   if (!limit) return undefined;
@@ -54,6 +61,9 @@ function listen(server: Server, port: number, host: string): Promise<void> {
 }
 
 export async function runGateway(options: GatewayOptions, verbose: boolean): Promise<void> {
+  // Every flag is checked before anything starts.
+  const drainMs = options.drainTimeout ? parseMilliseconds(options.drainTimeout, "--drain-timeout") : 10_000;
+  const portFlag = options.port !== undefined ? parsePort(options.port) : undefined;
   const { config, paths } = await loadConfig();
   const credentials = CredentialStore.fromPaths(paths);
   const secret = await resolveGatewaySecret(config, credentials);
@@ -67,6 +77,7 @@ export async function runGateway(options: GatewayOptions, verbose: boolean): Pro
     ...(config.gateway?.http?.upstreamTimeoutMs ? { timeoutMs: config.gateway.http.upstreamTimeoutMs } : {}),
   });
   const store = openStateStore(paths.stateDir);
+  store.onWriteError = (error, dropped) => logger.error({ err: error.message, dropped }, "could not record session turns");
   const endpoints = {
     chatCompletions: options.enableEndpoints === true || config.gateway?.http?.endpoints?.chatCompletions?.enabled === true,
     responses: options.enableEndpoints === true || config.gateway?.http?.endpoints?.responses?.enabled === true,
@@ -80,7 +91,7 @@ export async function runGateway(options: GatewayOptions, verbose: boolean): Pro
   };
   const server = createGatewayServer(ctx, new GatewayAuth(secret.secret, secret.mode, rateLimitPolicy(config)));
   const host = bindAddress(options.bind ?? config.gateway?.bind ?? "loopback");
-  const port = options.port !== undefined ? parsePort(options.port) : (config.gateway?.port ?? DEFAULT_GATEWAY_PORT);
+  const port = portFlag ?? config.gateway?.port ?? DEFAULT_GATEWAY_PORT;
   await listen(server, port, host);
 
   // Warm the catalog now, and keep it fresh without a cron job.
@@ -102,7 +113,6 @@ export async function runGateway(options: GatewayOptions, verbose: boolean): Pro
     ].join("\n"),
   );
 
-  const drainMs = options.drainTimeout ? parsePort(options.drainTimeout) : 10_000;
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) {

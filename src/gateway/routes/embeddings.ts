@@ -57,7 +57,10 @@ export const handleEmbeddings: RouteHandler = async (ctx, request, response, log
   const credential = await ctx.runtime.freshCredential(ref.provider);
   const provider = ctx.runtime.provider(ref.provider);
   if (!credential && provider.definition.requiresCredential) {
-    throw new AuthenticationError(`no credential for ${ref.provider}: run \`openclaw onboard\``, { code: "credential_missing" });
+    throw new AuthenticationError(`no credential for ${ref.provider}: run \`openclaw onboard\``, {
+      code: "credential_missing",
+      status: 503,
+    });
   }
   const signal = abortOnClientClose(response);
   const wantsBase64 = body.encoding_format === "base64";

@@ -76,7 +76,13 @@ export const handleCreateResponse: RouteHandler = async (ctx, request, response,
     modelRef: Parameters<GatewayContext["runtime"]["findModel"]>[0],
   ) => {
     const output = outputToMessages(final.output);
-    if (final.store) ctx.store.saveResponse({ id, agentId: agent.id, createdAt, response: final, history: conversation, output });
+    if (final.store) {
+      try {
+        ctx.store.saveResponse({ id, agentId: agent.id, createdAt, response: final, history: conversation, output });
+      } catch (error) {
+        ctx.logger.error({ err: (error as Error).message, id }, "could not store the response");
+      }
+    }
     ctx.store.recordTurn({
       sessionKey,
       agentId: agent.id,

@@ -32,6 +32,18 @@ export class ChunkStream implements AsyncIterableIterator<StreamedChunk> {
     private readonly mapError: (error: unknown) => Error,
   ) {}
 
+  /** Chunks that did not come as SSE (an upstream that answered with plain JSON). */
+  pushChunks(chunks: ChatChunk[]): void {
+    for (const chunk of chunks) {
+      if (this.waiter) {
+        const { resolve } = this.waiter;
+        this.waiter = undefined;
+        resolve({ value: chunk, done: false });
+      } else this.queue.push(chunk);
+    }
+    this.finish();
+  }
+
   push(bytes: Buffer): void {
     if (this.ended || this.failure) return;
     this.accept(this.decoder.push(bytes));

@@ -9,6 +9,7 @@ import type {
   ModelListEntry,
 } from "../../shared/wire.js";
 import { type BatchedChunks, ChunkStream } from "./chunk-stream.js";
+import { completionToChunks } from "./completion-to-chunks.js";
 import { type ExchangeRequest, exchange } from "./exchange.js";
 import { upstreamHttpError, upstreamNetworkError, upstreamStreamError } from "./upstream-error.js";
 
@@ -151,6 +152,7 @@ export class OpenAICompatibleClient {
     const mapError = (error: unknown) => (error instanceof UpstreamError ? error : this.failure(error, options.signal));
     const stream = await new Promise<ChunkStream>((resolve, reject) => {
       let live: ChunkStream | undefined;
+      let plain: Buffer[] | undefined;
       let status = 0;
       let headers: RawResponse["headers"] = {};
       const errorBody: Buffer[] = [];
@@ -158,14 +160,25 @@ export class OpenAICompatibleClient {
         onStart: (code, received, control) => {
           status = code;
           headers = received;
-          if (code >= 200 && code < 300) {
-            live = new ChunkStream(control, (data) => this.parseEvent(data), mapError);
-            resolve(live);
-          }
+          if (code < 200 || code >= 300) return;
+          live = new ChunkStream(control, (data) => this.parseEvent(data), mapError);
+          // Some servers ignore `stream: true` and answer with JSON: read it whole, then replay it.
+          if (String(firstHeader(received["content-type"]) ?? "").includes("text/event-stream")) resolve(live);
+          else plain = [];
         },
-        onData: (chunk) => (live ? live.push(chunk) : errorBody.push(chunk)),
-        onEnd: () => (live ? live.end() : reject(this.httpError(status, headers, Buffer.concat(errorBody).toString("utf8")))),
-        onError: (error) => (live ? live.fail(mapError(error)) : reject(mapError(error))),
+        onData: (chunk) => (plain ? plain.push(chunk) : live ? live.push(chunk) : errorBody.push(chunk)),
+        onEnd: () => {
+          if (plain && live) {
+            try {
+              live.pushChunks(this.plainAnswer(Buffer.concat(plain).toString("utf8")));
+              resolve(live);
+            } catch (error) {
+              reject(error);
+            }
+          } else if (live) live.end();
+          else reject(this.httpError(status, headers, Buffer.concat(errorBody).toString("utf8")));
+        },
+        onError: (error) => (live && !plain ? live.fail(mapError(error)) : reject(mapError(error))),
       });
     });
     const first = await stream.next().catch(async (error: unknown) => {
@@ -187,6 +200,35 @@ export class OpenAICompatibleClient {
       takeQueued: () => (replayed ? stream.takeQueued() : []),
     };
     return replay;
+  }
+
+  /** A JSON answer to a stream request: a completion becomes chunks; an error stays an error. */
+  private plainAnswer(text: string): ChatChunk[] {
+    let payload: unknown;
+    try {
+      payload = JSON.parse(text);
+    } catch {
+      // Maybe SSE without the right content type after all.
+      const decoded = text
+        .split(/\r?\n/)
+        .filter((line) => line.startsWith("data:"))
+        .map((line) => line.slice(5).trim());
+      const chunks = decoded.map((data) => this.parseEvent(data)).filter((chunk): chunk is ChatChunk => typeof chunk === "object");
+      if (chunks.length) return chunks;
+      throw new UpstreamError(`${this.providerId} answered a stream request with something that is neither SSE nor JSON`, {
+        status: 502,
+        code: "upstream_bad_response",
+      });
+    }
+    if (typeof payload === "object" && payload !== null && "error" in payload && !("choices" in payload))
+      throw upstreamStreamError(this.providerId, payload);
+    if (typeof payload !== "object" || payload === null || !Array.isArray((payload as ChatCompletion).choices)) {
+      throw new UpstreamError(`${this.providerId} answered a stream request with JSON that is not a completion`, {
+        status: 502,
+        code: "upstream_bad_response",
+      });
+    }
+    return completionToChunks(payload as ChatCompletion);
   }
 
   private parseEvent(data: string): ChatChunk | "done" | undefined {

@@ -9,6 +9,9 @@ export function isRetryableStatus(status: number): boolean {
 /** The status we answer with: client errors pass through, server trouble is 502/503/504. */
 function ourStatus(upstream: number): number {
   if (upstream === 503 || upstream === 504) return upstream;
+  // The provider refusing *our* credential is a gateway-side problem: a 401 would tell the
+  // client its gateway token is wrong.
+  if (upstream === 401 || upstream === 403) return 502;
   if (upstream >= 500) return 502;
   if (upstream >= 400) return upstream;
   return 502;
@@ -16,9 +19,9 @@ function ourStatus(upstream: number): number {
 
 const TYPE_BY_STATUS: Record<number, string> = {
   400: "invalid_request_error",
-  401: "authentication_error",
+  401: "upstream_authentication_error",
   402: "insufficient_quota",
-  403: "permission_error",
+  403: "upstream_authentication_error",
   404: "not_found_error",
   413: "invalid_request_error",
   422: "invalid_request_error",
