@@ -33,10 +33,11 @@ test("HTML pages and empty bodies give something readable", () => {
   assert.deepEqual(parseErrorBody(""), {});
 });
 
-test("status mapping: client errors pass through, 5xx become 502/503/504, retryable is set", () => {
+test("status mapping: client errors pass through, the provider refusing our key and 5xx become 502/503/504, retryable is set", () => {
   const cases: Array<[number, number, boolean]> = [
     [400, 400, false],
-    [401, 401, false],
+    [401, 502, false],
+    [403, 502, false],
     [402, 402, false],
     [404, 404, false],
     [429, 429, true],
