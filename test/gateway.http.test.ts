@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { after, afterEach, before, beforeEach, test } from "node:test";
 import OpenAI from "openai";
 import { createTestState, runCli, type TestState, writeConfig } from "./helpers/cli.js";
-import { type FakeUpstream, startFakeChutes, wordStream } from "./helpers/fake-upstream.js";
+import { completion, type FakeUpstream, startFakeChutes, wordStream } from "./helpers/fake-upstream.js";
 import { GATEWAY_TOKEN, jsonOf, type RunningGateway, startGateway } from "./helpers/gateway.js";
 
 let chutes: FakeUpstream;
@@ -15,7 +15,10 @@ before(async () => {
 after(() => chutes.close());
 beforeEach(async () => {
   state = await createTestState({ CHUTES_API_KEY: "cpk_http_test_key_0000000000" });
-  chutes.route("POST /chat/completions", (request) => ({ events: wordStream(["ok"], (request.body as { model: string }).model) }));
+  chutes.route("POST /chat/completions", (request) => {
+    const body = request.body as { model: string; stream?: boolean };
+    return body.stream ? { events: wordStream(["ok"], body.model) } : { body: completion("ok", body.model) };
+  });
 });
 afterEach(async () => {
   for (const gateway of running.splice(0)) await gateway.stop();
@@ -175,6 +178,46 @@ test("a provider without a credential is a 503 naming the fix, not a 401", async
   const body = await jsonOf(response);
   assert.equal(body.error.code, "credential_missing");
   assert.match(body.error.message, /no credential for chutes/);
+});
+
+async function eventually<T>(probe: () => Promise<T>, ok: (value: T) => boolean, timeoutMs = 5000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (ok(value) || Date.now() > deadline) return value;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+test("config set and paste-token apply to a running gateway without a restart", async () => {
+  const gateway = await start({}, [], { CHUTES_API_KEY: "" });
+  const ask = () =>
+    post(gateway, "/v1/chat/completions", JSON.stringify({ model: "openclaw", messages: [{ role: "user", content: "hi" }] }));
+  assert.equal((await ask()).status, 404);
+  assert.equal((await runCli(state, ["config", "set", "gateway.http.endpoints.chatCompletions.enabled", "true"])).code, 0);
+  const missing = await eventually(ask, (response) => response.status !== 404);
+  assert.equal(missing.status, 503);
+  assert.equal(
+    (await runCli(state, ["models", "auth", "paste-token", "--provider", "chutes"], { input: "cpk_pasted_while_running_0001\n" })).code,
+    0,
+  );
+  const answered = await eventually(ask, (response) => response.status === 200);
+  assert.equal(answered.status, 200);
+  assert.equal(chutes.requests.at(-1)?.headers.authorization, "Bearer cpk_pasted_while_running_0001");
+});
+
+test("a broken config edit keeps the running config", async () => {
+  const gateway = await start();
+  const { writeFile } = await import("node:fs/promises");
+  await writeFile(state.configPath, "{ gateway: ");
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  const response = await post(
+    gateway,
+    "/v1/chat/completions",
+    JSON.stringify({ model: "openclaw", messages: [{ role: "user", content: "hi" }] }),
+  );
+  assert.equal(response.status, 200);
+  assert.match(gateway.stdout(), /config reload failed; the running config stays/);
 });
 
 test("a port in use is one clear line", async () => {

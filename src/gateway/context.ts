@@ -2,9 +2,12 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "pino";
 import type { ModelRuntime } from "../models/model-runtime.js";
 import type { StateStore } from "../store/state-store.js";
+import type { GatewayAuth } from "./auth.js";
 
 export interface GatewayContext {
+  /** Replaced as a whole when the config or the credentials change (requests in flight keep theirs). */
   runtime: ModelRuntime;
+  auth: GatewayAuth;
   store: StateStore;
   logger: Logger;
   endpoints: { chatCompletions: boolean; responses: boolean };

@@ -1,7 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { performance } from "node:perf_hooks";
 import { NotFoundError } from "../shared/errors.js";
-import type { GatewayAuth } from "./auth.js";
 import type { GatewayContext, RequestLog, RouteHandler } from "./context.js";
 import { abortOnClientClose, MethodNotAllowedError, sendError, sendJson } from "./http.js";
 import { handleChatCompletions } from "./routes/chat-completions.js";
@@ -47,7 +46,7 @@ function matchRoute(path: string): Route | undefined {
  * The only place that listens. Every request: route, method, bearer auth, endpoint switch,
  * handler; every failure becomes an OpenAI-shaped error; one log line when it ends.
  */
-export function createGatewayServer(ctx: GatewayContext, auth: GatewayAuth): Server {
+export function createGatewayServer(ctx: GatewayContext): Server {
   const handle = async (request: IncomingMessage, response: ServerResponse, log: RequestLog) => {
     const path = (request.url ?? "/").split("?")[0] as string;
     const method = request.method ?? "GET";
@@ -59,7 +58,7 @@ export function createGatewayServer(ctx: GatewayContext, auth: GatewayAuth): Ser
     if (!route) throw new NotFoundError(`no such endpoint: ${method} ${path}`, { code: "unknown_url" });
     const handler = route.methods[method];
     if (!handler) throw new MethodNotAllowedError(method, path, Object.keys(route.methods));
-    auth.check(request);
+    ctx.auth.check(request);
     const disabledKey = route.enabledBy?.(ctx);
     if (disabledKey)
       throw new NotFoundError(`${path} is disabled: set ${disabledKey} to true (openclaw config set ${disabledKey} true)`, {

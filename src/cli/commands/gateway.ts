@@ -2,14 +2,11 @@ import type { Server } from "node:http";
 import { CredentialStore } from "../../auth/credential-store.js";
 import { resolveGatewaySecret } from "../../auth/gateway-secret.js";
 import { loadConfig } from "../../config/load.js";
-import type { OpenClawConfig } from "../../config/schema.js";
-import { GatewayAuth, type RateLimitPolicy } from "../../gateway/auth.js";
 import type { GatewayContext } from "../../gateway/context.js";
-import { DEFAULT_MAX_BODY_BYTES } from "../../gateway/http.js";
+import { buildLiveSettings, watchFiles } from "../../gateway/live-settings.js";
 import { createLogger } from "../../gateway/logger.js";
 import { createGatewayServer } from "../../gateway/server.js";
 import { DEFAULT_DISCOVERY_TTL_SECONDS } from "../../models/discovery-cache.js";
-import { ModelRuntime } from "../../models/model-runtime.js";
 import { ConfigError, errorCode, InvalidRequestError } from "../../shared/errors.js";
 import { openStateStore } from "../../store/sqlite-store.js";
 
@@ -43,12 +40,6 @@ function parseMilliseconds(text: string, flag: string): number {
   return value;
 }
 
-function rateLimitPolicy(config: OpenClawConfig): RateLimitPolicy | undefined {
-  const limit = config.gateway?.auth?.rateLimit;
-  if (!limit) return undefined;
-  return { maxAttempts: limit.maxAttempts ?? 10, windowMs: limit.windowMs ?? 60_000, lockoutMs: limit.lockoutMs ?? 300_000 };
-}
-
 function listen(server: Server, port: number, host: string): Promise<void> {
   return new Promise((resolve, reject) => {
     server.once("error", (error) => {
@@ -66,37 +57,40 @@ export async function runGateway(options: GatewayOptions, verbose: boolean): Pro
   const portFlag = options.port !== undefined ? parsePort(options.port) : undefined;
   const { config, paths } = await loadConfig();
   const credentials = CredentialStore.fromPaths(paths);
-  const secret = await resolveGatewaySecret(config, credentials);
   const logger = createLogger(verbose);
-  const runtime = new ModelRuntime({
-    config,
-    paths,
-    store: await credentials.read(),
-    credentialStore: credentials,
-    warn: (message) => logger.warn(message),
-    ...(config.gateway?.http?.upstreamTimeoutMs ? { timeoutMs: config.gateway.http.upstreamTimeoutMs } : {}),
-  });
+  const enableEndpoints = options.enableEndpoints === true;
+  const { secret, ...live } = await buildLiveSettings({ config, paths, credentials, enableEndpoints, logger });
   const store = openStateStore(paths.stateDir);
   store.onWriteError = (error, dropped) => logger.error({ err: error.message, dropped }, "could not record session turns");
-  const endpoints = {
-    chatCompletions: options.enableEndpoints === true || config.gateway?.http?.endpoints?.chatCompletions?.enabled === true,
-    responses: options.enableEndpoints === true || config.gateway?.http?.endpoints?.responses?.enabled === true,
-  };
-  const ctx: GatewayContext = {
-    runtime,
-    store,
-    logger,
-    endpoints,
-    maxBodyBytes: config.gateway?.http?.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
-  };
-  const server = createGatewayServer(ctx, new GatewayAuth(secret.secret, secret.mode, rateLimitPolicy(config)));
+  const ctx: GatewayContext = { ...live, store, logger };
+  const { endpoints } = ctx;
+  const server = createGatewayServer(ctx);
   const host = bindAddress(options.bind ?? config.gateway?.bind ?? "loopback");
   const port = portFlag ?? config.gateway?.port ?? DEFAULT_GATEWAY_PORT;
   await listen(server, port, host);
 
   // Warm the catalog now, and keep it fresh without a cron job.
-  const refresh = () => runtime.refreshCatalog().catch((error: Error) => logger.warn({ err: error.message }, "catalog refresh failed"));
-  void runtime.catalog();
+  const refresh = () => ctx.runtime.refreshCatalog().catch((error: Error) => logger.warn({ err: error.message }, "catalog refresh failed"));
+  void ctx.runtime.catalog();
+
+  // `config set`, `paste-token` and onboarding apply without a restart (the listening address excepted).
+  const stopWatching = watchFiles([paths.configPath, paths.authProfilesPath], async () => {
+    try {
+      const { config: next } = await loadConfig({ paths });
+      const { secret: _secret, ...rebuilt } = await buildLiveSettings({ config: next, paths, credentials, enableEndpoints, logger });
+      Object.assign(ctx, rebuilt);
+      void ctx.runtime.catalog();
+      logger.info({ chatCompletions: ctx.endpoints.chatCompletions, responses: ctx.endpoints.responses }, "config reloaded");
+      if (
+        (next.gateway?.port ?? DEFAULT_GATEWAY_PORT) !== (config.gateway?.port ?? DEFAULT_GATEWAY_PORT) ||
+        next.gateway?.bind !== config.gateway?.bind
+      ) {
+        logger.warn("gateway.port / gateway.bind changed: restart the gateway to listen there");
+      }
+    } catch (error) {
+      logger.error({ err: (error as Error).message }, "config reload failed; the running config stays");
+    }
+  });
   setInterval(refresh, (config.models?.discoveryTtlSeconds ?? DEFAULT_DISCOVERY_TTL_SECONDS) * 1000).unref();
 
   const address = server.address();
@@ -120,6 +114,7 @@ export async function runGateway(options: GatewayOptions, verbose: boolean): Pro
       return;
     }
     stopping = true;
+    stopWatching();
     logger.info({ signal, drainMs }, "shutting down: no new connections; in-flight requests may finish");
     server.close(() => {
       store.close();

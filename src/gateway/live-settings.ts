@@ -1,0 +1,78 @@
+import { type FSWatcher, watch } from "node:fs";
+import path from "node:path";
+import type { Logger } from "pino";
+import type { CredentialStore } from "../auth/credential-store.js";
+import { type GatewaySecret, resolveGatewaySecret } from "../auth/gateway-secret.js";
+import type { StatePaths } from "../config/paths.js";
+import type { OpenClawConfig } from "../config/schema.js";
+import { ModelRuntime } from "../models/model-runtime.js";
+import { GatewayAuth, type RateLimitPolicy } from "./auth.js";
+import type { GatewayContext } from "./context.js";
+import { DEFAULT_MAX_BODY_BYTES } from "./http.js";
+
+export function rateLimitPolicy(config: OpenClawConfig): RateLimitPolicy | undefined {
+  const limit = config.gateway?.auth?.rateLimit;
+  if (!limit) return undefined;
+  return { maxAttempts: limit.maxAttempts ?? 10, windowMs: limit.windowMs ?? 60_000, lockoutMs: limit.lockoutMs ?? 300_000 };
+}
+
+export interface LiveSettings extends Pick<GatewayContext, "runtime" | "auth" | "endpoints" | "maxBodyBytes"> {
+  secret: GatewaySecret;
+}
+
+/** What the gateway derives from the config and the credential store; rebuilt when either changes. */
+export async function buildLiveSettings(options: {
+  config: OpenClawConfig;
+  paths: StatePaths;
+  credentials: CredentialStore;
+  enableEndpoints: boolean;
+  logger: Logger;
+}): Promise<LiveSettings> {
+  const { config, credentials, logger } = options;
+  const secret = await resolveGatewaySecret(config, credentials);
+  const runtime = new ModelRuntime({
+    config,
+    paths: options.paths,
+    store: await credentials.read(),
+    credentialStore: credentials,
+    warn: (message) => logger.warn(message),
+    ...(config.gateway?.http?.upstreamTimeoutMs ? { timeoutMs: config.gateway.http.upstreamTimeoutMs } : {}),
+  });
+  return {
+    secret,
+    runtime,
+    auth: new GatewayAuth(secret.secret, secret.mode, rateLimitPolicy(config)),
+    endpoints: {
+      chatCompletions: options.enableEndpoints || config.gateway?.http?.endpoints?.chatCompletions?.enabled === true,
+      responses: options.enableEndpoints || config.gateway?.http?.endpoints?.responses?.enabled === true,
+    },
+    maxBodyBytes: config.gateway?.http?.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+  };
+}
+
+/**
+ * Call `onChange` (debounced) when any of `files` is replaced or edited. Watches their
+ * directories, because atomic writes replace the file rather than change it.
+ */
+export function watchFiles(files: string[], onChange: () => void, delayMs = 150): () => void {
+  let timer: NodeJS.Timeout | undefined;
+  const watchers: FSWatcher[] = [];
+  for (const dir of new Set(files.map((file) => path.dirname(file)))) {
+    const names = new Set(files.filter((file) => path.dirname(file) === dir).map((file) => path.basename(file)));
+    try {
+      const watcher = watch(dir, (_event, name) => {
+        if (!name || !names.has(name.toString())) return;
+        clearTimeout(timer);
+        timer = setTimeout(onChange, delayMs);
+      });
+      watcher.on("error", () => undefined);
+      watchers.push(watcher);
+    } catch {
+      // A directory that does not exist yet: nothing to reload from.
+    }
+  }
+  return () => {
+    clearTimeout(timer);
+    for (const watcher of watchers) watcher.close();
+  };
+}
