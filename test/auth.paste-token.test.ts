@@ -6,7 +6,7 @@ import JSON5 from "json5";
 import { createTestState, isOneLineError, runCli, runShell, type TestState } from "./helpers/cli.js";
 import { spawnCliInPty } from "./helpers/pty.js";
 
-const CHUTES_KEY = "cpk_0123456789abcdef0123456789abcdef.fedcba9876543210fedcba9876543210.AbCdEfGhIjKlMnOpQrStUvWxYza1b2";
+const CHUTES_KEY = "cpk_FAKE-test-key-not-a-real-credential.0000.a1b2";
 
 let state: TestState;
 beforeEach(async () => {
@@ -65,10 +65,10 @@ test("empty piped input is a clear error and writes nothing", async () => {
 
 test("--profile-id picks the profile; a mismatched provider prefix is refused", async () => {
   const ok = await runCli(state, ["models", "auth", "paste-token", "--provider", "huggingface", "--profile-id", "huggingface:work"], {
-    input: "hf_abcdefghijklmnopqrstuvwxyz0123\n",
+    input: "hf_FAKE_test_token_0123\n",
   });
   assert.equal(ok.code, 0, ok.stderr);
-  assert.equal((await readStore()).profiles["huggingface:work"].key, "hf_abcdefghijklmnopqrstuvwxyz0123");
+  assert.equal((await readStore()).profiles["huggingface:work"].key, "hf_FAKE_test_token_0123");
   const bad = await runCli(state, ["models", "auth", "paste-token", "--provider", "huggingface", "--profile-id", "chutes:work"], {
     input: "x\n",
   });

@@ -12,7 +12,7 @@ import {
   wordStream,
 } from "./helpers/fake-upstream.js";
 
-const CHUTES_KEY = "cpk_0123456789abcdef0123456789abcdef.fedcba9876543210fedcba9876543210.AbCdEfGhIjKlMnOpQrStUvWxYza1b2";
+const CHUTES_KEY = "cpk_FAKE-test-key-not-a-real-credential.0000.a1b2";
 
 let chutes: FakeUpstream;
 let hf: FakeUpstream;

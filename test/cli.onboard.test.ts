@@ -5,8 +5,8 @@ import { createTestState, isOneLineError, readConfig, readStore, runShell, type 
 import { type FakeUpstream, startFakeHuggingFace } from "./helpers/fake-upstream.js";
 import { spawnCliInPty } from "./helpers/pty.js";
 
-const CHUTES_KEY = "cpk_0123456789abcdef0123456789abcdef.fedcba9876543210fedcba9876543210.AbCdEfGhIjKlMnOpQrStUvWxYza1b2";
-const HF_KEY = "hf_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789";
+const CHUTES_KEY = "cpk_FAKE-test-key-not-a-real-credential.0000.a1b2";
+const HF_KEY = "hf_FAKE_test_token_6789";
 
 // Verbatim from the seeds (000 and 003).
 const CHUTES_SEED = `openclaw onboard --non-interactive \\

@@ -186,7 +186,7 @@ test("a broken config file is reported with its location and never overwritten",
 });
 
 test("a literal secret is refused in openclaw.json; a ${VAR} reference is accepted", async () => {
-  const secret = "cpk_0123456789abcdef0123456789abcdef.0123456789abcdef0123456789abcdef.AbCdEfGhIjKlMnOpQrStUvWxYz012345";
+  const secret = "cpk_FAKE-test-key-not-a-real-credential.0000.z9y8";
   const refused = await set("models.providers.chutes.apiKey", secret);
   assert.notEqual(refused.code, 0);
   assert.match(refused.stderr, /paste-token --provider chutes/);
@@ -212,11 +212,11 @@ test("literal secrets in a hand-edited file are redacted by config get", async (
   await mkdir(state.stateDir, { recursive: true });
   await writeFile(
     state.configPath,
-    JSON.stringify({ env: { HF_TOKEN: "hf_abcdefghijklmnopqrstuvwxyz123456" }, gateway: { auth: { token: "supersecretgatewaytoken" } } }),
+    JSON.stringify({ env: { HF_TOKEN: "hf_FAKE_test_token_3456" }, gateway: { auth: { token: "supersecretgatewaytoken" } } }),
   );
   const result = await runCli(state, ["config", "get", "--json"]);
   assert.equal(result.code, 0);
-  assert.ok(!result.stdout.includes("hf_abcdefghijklmnopqrstuvwxyz123456"));
+  assert.ok(!result.stdout.includes("hf_FAKE_test_token_3456"));
   assert.ok(!result.stdout.includes("supersecretgatewaytoken"));
   assert.deepEqual(JSON.parse(result.stdout), { env: { HF_TOKEN: "hf_…3456" }, gateway: { auth: { token: "…oken" } } });
 });
