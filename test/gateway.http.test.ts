@@ -220,6 +220,29 @@ test("a broken config edit keeps the running config", async () => {
   assert.match(gateway.stdout(), /config reload failed; the running config stays/);
 });
 
+test("CORS only for configured origins; preflights need no token", async () => {
+  const gateway = await start({ gateway: { http: { cors: { origins: ["http://localhost:3210"] } } } });
+  const preflight = await fetch(`${gateway.url}/v1/chat/completions`, {
+    method: "OPTIONS",
+    headers: {
+      origin: "http://localhost:3210",
+      "access-control-request-method": "POST",
+      "access-control-request-headers": "authorization, content-type, x-stainless-os",
+    },
+  });
+  assert.equal(preflight.status, 204);
+  assert.equal(preflight.headers.get("access-control-allow-origin"), "http://localhost:3210");
+  assert.equal(preflight.headers.get("access-control-allow-headers"), "authorization, content-type, x-stainless-os");
+  const listed = await fetch(`${gateway.url}/v1/models`, {
+    headers: { origin: "http://localhost:3210", authorization: `Bearer ${GATEWAY_TOKEN}` },
+  });
+  assert.equal(listed.headers.get("access-control-allow-origin"), "http://localhost:3210");
+  const stranger = await fetch(`${gateway.url}/v1/models`, {
+    headers: { origin: "https://evil.example", authorization: `Bearer ${GATEWAY_TOKEN}` },
+  });
+  assert.equal(stranger.headers.get("access-control-allow-origin"), null);
+});
+
 test("a port in use is one clear line", async () => {
   const first = await start();
   const port = new URL(first.url).port;

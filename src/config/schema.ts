@@ -137,6 +137,8 @@ export const GatewayConfigSchema = z.strictObject({
         .optional(),
       maxBodyBytes: positiveInt.optional(),
       upstreamTimeoutMs: positiveInt.optional(),
+      /** Browser origins allowed to call the gateway (CORS), e.g. ["http://localhost:3210"] or ["*"]. */
+      cors: z.strictObject({ origins: z.array(z.string().min(1)).optional() }).optional(),
     })
     .optional(),
 });

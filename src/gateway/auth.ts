@@ -21,16 +21,23 @@ const digest = (value: string) => createHash("sha256").update(value).digest();
  * 429 + Retry-After for `lockoutMs`, even with the right secret.
  */
 export class GatewayAuth {
-  private readonly expected: Buffer;
+  private expected: Buffer;
   private readonly clients = new Map<string, ClientFailures>();
 
   constructor(
     secret: string,
-    private readonly mode: "token" | "password",
-    private readonly rateLimit: RateLimitPolicy | undefined,
+    private mode: "token" | "password",
+    private rateLimit: RateLimitPolicy | undefined,
     private readonly now: () => number = Date.now,
   ) {
     this.expected = digest(secret);
+  }
+
+  /** New settings from a config reload; who is locked out stays locked out. */
+  update(secret: string, mode: "token" | "password", rateLimit: RateLimitPolicy | undefined): void {
+    this.expected = digest(secret);
+    this.mode = mode;
+    this.rateLimit = rateLimit;
   }
 
   check(request: IncomingMessage): void {

@@ -12,6 +12,8 @@ export interface GatewayContext {
   logger: Logger;
   endpoints: { chatCompletions: boolean; responses: boolean };
   maxBodyBytes: number;
+  /** Origins allowed by CORS; empty means no browser origin. */
+  corsOrigins: string[];
 }
 
 /** What a route adds to the request's log line. */

@@ -1,4 +1,6 @@
+import { createHash } from "node:crypto";
 import { type FSWatcher, watch } from "node:fs";
+import { readFile } from "node:fs/promises";
 import path from "node:path";
 import type { Logger } from "pino";
 import type { CredentialStore } from "../auth/credential-store.js";
@@ -16,8 +18,14 @@ export function rateLimitPolicy(config: OpenClawConfig): RateLimitPolicy | undef
   return { maxAttempts: limit.maxAttempts ?? 10, windowMs: limit.windowMs ?? 60_000, lockoutMs: limit.lockoutMs ?? 300_000 };
 }
 
-export interface LiveSettings extends Pick<GatewayContext, "runtime" | "auth" | "endpoints" | "maxBodyBytes"> {
+export interface LiveSettings extends Pick<GatewayContext, "runtime" | "auth" | "endpoints" | "maxBodyBytes" | "corsOrigins"> {
   secret: GatewaySecret;
+}
+
+function reuse(auth: GatewayAuth | undefined, secret: GatewaySecret, policy: RateLimitPolicy | undefined): GatewayAuth {
+  if (!auth) return new GatewayAuth(secret.secret, secret.mode, policy);
+  auth.update(secret.secret, secret.mode, policy);
+  return auth;
 }
 
 /** What the gateway derives from the config and the credential store; rebuilt when either changes. */
@@ -27,6 +35,8 @@ export async function buildLiveSettings(options: {
   credentials: CredentialStore;
   enableEndpoints: boolean;
   logger: Logger;
+  /** On a reload: the running authenticator, updated in place so lockouts survive. */
+  auth?: GatewayAuth;
 }): Promise<LiveSettings> {
   const { config, credentials, logger } = options;
   const secret = await resolveGatewaySecret(config, credentials);
@@ -41,12 +51,13 @@ export async function buildLiveSettings(options: {
   return {
     secret,
     runtime,
-    auth: new GatewayAuth(secret.secret, secret.mode, rateLimitPolicy(config)),
+    auth: reuse(options.auth, secret, rateLimitPolicy(config)),
     endpoints: {
       chatCompletions: options.enableEndpoints || config.gateway?.http?.endpoints?.chatCompletions?.enabled === true,
       responses: options.enableEndpoints || config.gateway?.http?.endpoints?.responses?.enabled === true,
     },
     maxBodyBytes: config.gateway?.http?.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+    corsOrigins: config.gateway?.http?.cors?.origins ?? [],
   };
 }
 
@@ -75,4 +86,11 @@ export function watchFiles(files: string[], onChange: () => void, delayMs = 150)
     clearTimeout(timer);
     for (const watcher of watchers) watcher.close();
   };
+}
+
+/** A digest of the files' contents (missing files count as empty), to skip reloads that change nothing. */
+export async function fingerprint(files: string[]): Promise<string> {
+  const hash = createHash("sha256");
+  for (const file of files) hash.update(await readFile(file).catch(() => Buffer.alloc(0))).update("\0");
+  return hash.digest("hex");
 }

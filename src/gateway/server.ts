@@ -43,6 +43,27 @@ function matchRoute(path: string): Route | undefined {
 }
 
 /**
+ * CORS for browser clients, only for origins in `gateway.http.cors.origins`. Answers preflights
+ * itself (they carry no token); returns true when it did.
+ */
+function applyCors(ctx: GatewayContext, request: IncomingMessage, response: ServerResponse): boolean {
+  const origin = request.headers.origin;
+  if (!origin || ctx.corsOrigins.length === 0) return false;
+  const allowed = ctx.corsOrigins.includes("*") || ctx.corsOrigins.includes(origin);
+  if (!allowed) return false;
+  response.setHeader("access-control-allow-origin", origin);
+  response.setHeader("vary", "Origin");
+  if (request.method !== "OPTIONS") return false;
+  response.writeHead(204, {
+    "access-control-allow-methods": "GET, POST, DELETE, OPTIONS",
+    "access-control-allow-headers": request.headers["access-control-request-headers"] ?? "authorization, content-type",
+    "access-control-max-age": "600",
+  });
+  response.end();
+  return true;
+}
+
+/**
  * The only place that listens. Every request: route, method, bearer auth, endpoint switch,
  * handler; every failure becomes an OpenAI-shaped error; one log line when it ends.
  */
@@ -50,6 +71,7 @@ export function createGatewayServer(ctx: GatewayContext): Server {
   const handle = async (request: IncomingMessage, response: ServerResponse, log: RequestLog) => {
     const path = (request.url ?? "/").split("?")[0] as string;
     const method = request.method ?? "GET";
+    if (applyCors(ctx, request, response)) return;
     if (path === "/healthz" || path === "/health") {
       sendJson(response, 200, { ok: true });
       return;

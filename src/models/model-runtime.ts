@@ -107,6 +107,13 @@ export class ModelRuntime {
       })();
       this.refreshing.set(providerId, pending);
     }
+    // While the current token still has a minute, refresh in the background: a slow or hung
+    // IdP must not hold requests up. Closer to expiry, wait for the new token.
+    const expires = stored.type === "oauth" ? (stored.expires ?? 0) : 0;
+    if (expires - Date.now() > 60_000) {
+      pending.catch(() => undefined);
+      return current;
+    }
     await pending;
     return this.credential(providerId);
   }

@@ -86,6 +86,8 @@ const toSummary = (row: SessionRow): SessionSummary => ({
  * SQLite in WAL mode under the state dir. Turns are queued and written in one transaction per
  * batch; stored responses are written at once (the next request may continue from them).
  */
+const MAX_QUEUED = 10_000;
+
 export class SqliteStore implements StateStore {
   readonly db: Database.Database;
   private queue: TurnRecord[] = [];
@@ -184,7 +186,13 @@ export class SqliteStore implements StateStore {
 
   recordTurn(turn: TurnRecord): void {
     this.queue.push(turn);
-    if (this.queue.length >= 256) this.flush();
+    if (this.queue.length > MAX_QUEUED) {
+      // A database that stays locked must not grow memory without bound: drop the oldest.
+      const dropped = this.queue.splice(0, this.queue.length - MAX_QUEUED);
+      this.onWriteError(new Error("the session database is locked; oldest turns dropped"), dropped.length);
+    }
+    // While a locked database is being retried, wait for the retry rather than block on it again.
+    if (this.queue.length >= 256 && this.retries === 0) this.flush();
     else this.timer ??= setTimeout(() => this.flush(), this.flushDelayMs);
   }
 

@@ -2,8 +2,9 @@ import type { Server } from "node:http";
 import { CredentialStore } from "../../auth/credential-store.js";
 import { resolveGatewaySecret } from "../../auth/gateway-secret.js";
 import { loadConfig } from "../../config/load.js";
+import { ensurePrivateDir } from "../../config/paths.js";
 import type { GatewayContext } from "../../gateway/context.js";
-import { buildLiveSettings, watchFiles } from "../../gateway/live-settings.js";
+import { buildLiveSettings, fingerprint, watchFiles } from "../../gateway/live-settings.js";
 import { createLogger } from "../../gateway/logger.js";
 import { createGatewayServer } from "../../gateway/server.js";
 import { DEFAULT_DISCOVERY_TTL_SECONDS } from "../../models/discovery-cache.js";
@@ -53,7 +54,7 @@ function listen(server: Server, port: number, host: string): Promise<void> {
 
 export async function runGateway(options: GatewayOptions, verbose: boolean): Promise<void> {
   // Every flag is checked before anything starts.
-  const drainMs = options.drainTimeout ? parseMilliseconds(options.drainTimeout, "--drain-timeout") : 10_000;
+  const drainMs = options.drainTimeout !== undefined ? parseMilliseconds(options.drainTimeout, "--drain-timeout") : 10_000;
   const portFlag = options.port !== undefined ? parsePort(options.port) : undefined;
   const { config, paths } = await loadConfig();
   const credentials = CredentialStore.fromPaths(paths);
@@ -74,10 +75,23 @@ export async function runGateway(options: GatewayOptions, verbose: boolean): Pro
   void ctx.runtime.catalog();
 
   // `config set`, `paste-token` and onboarding apply without a restart (the listening address excepted).
+  ensurePrivateDir(paths.credentialsDir);
+  let seen = await fingerprint([paths.configPath, paths.authProfilesPath]);
   const stopWatching = watchFiles([paths.configPath, paths.authProfilesPath], async () => {
     try {
+      // Our own writes (an OAuth refresh) and no-op saves change nothing that needs rebuilding.
+      const now = await fingerprint([paths.configPath, paths.authProfilesPath]);
+      if (now === seen) return;
+      seen = now;
       const { config: next } = await loadConfig({ paths });
-      const { secret: _secret, ...rebuilt } = await buildLiveSettings({ config: next, paths, credentials, enableEndpoints, logger });
+      const { secret: _secret, ...rebuilt } = await buildLiveSettings({
+        config: next,
+        paths,
+        credentials,
+        enableEndpoints,
+        logger,
+        auth: ctx.auth,
+      });
       Object.assign(ctx, rebuilt);
       void ctx.runtime.catalog();
       logger.info({ chatCompletions: ctx.endpoints.chatCompletions, responses: ctx.endpoints.responses }, "config reloaded");

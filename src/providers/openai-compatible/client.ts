@@ -46,6 +46,8 @@ export interface CallOptions {
 }
 
 const DEFAULT_TIMEOUT_MS = 120_000;
+/** A JSON answer to a stream request is read whole; past this it is not a chat answer. */
+const MAX_PLAIN_BYTES = 32 * 1024 * 1024;
 
 interface RawResponse {
   status: number;
@@ -153,6 +155,8 @@ export class OpenAICompatibleClient {
     const stream = await new Promise<ChunkStream>((resolve, reject) => {
       let live: ChunkStream | undefined;
       let plain: Buffer[] | undefined;
+      let decided = false;
+      let plainBytes = 0;
       let status = 0;
       let headers: RawResponse["headers"] = {};
       const errorBody: Buffer[] = [];
@@ -162,23 +166,57 @@ export class OpenAICompatibleClient {
           headers = received;
           if (code < 200 || code >= 300) return;
           live = new ChunkStream(control, (data) => this.parseEvent(data), mapError);
-          // Some servers ignore `stream: true` and answer with JSON: read it whole, then replay it.
-          if (String(firstHeader(received["content-type"]) ?? "").includes("text/event-stream")) resolve(live);
-          else plain = [];
+          if (String(firstHeader(received["content-type"]) ?? "").includes("text/event-stream")) {
+            decided = true;
+            resolve(live);
+          }
         },
-        onData: (chunk) => (plain ? plain.push(chunk) : live ? live.push(chunk) : errorBody.push(chunk)),
+        onData: (chunk) => {
+          if (!live) return void errorBody.push(chunk);
+          if (!decided) {
+            // No SSE content type: the body says. JSON (some servers ignore `stream: true`) is read
+            // whole and replayed as chunks; anything else is relayed live as SSE.
+            const text = chunk.toString("utf8").trimStart();
+            if (!text) return void (plain ??= []).push(chunk);
+            decided = true;
+            if (text.startsWith("{") || text.startsWith("[")) plain = [...(plain ?? []), chunk];
+            else {
+              for (const earlier of plain ?? []) live.push(earlier);
+              plain = undefined;
+              resolve(live);
+              live.push(chunk);
+              return;
+            }
+            return;
+          }
+          if (plain) {
+            plainBytes += chunk.length;
+            if (plainBytes > MAX_PLAIN_BYTES) {
+              reject(
+                new UpstreamError(`${this.providerId} answered a stream request with an oversized JSON body`, {
+                  status: 502,
+                  code: "upstream_bad_response",
+                }),
+              );
+              plain = undefined;
+              live = undefined;
+              return;
+            }
+            plain.push(chunk);
+          } else live.push(chunk);
+        },
         onEnd: () => {
-          if (plain && live) {
+          if (live && (plain || !decided)) {
             try {
-              live.pushChunks(this.plainAnswer(Buffer.concat(plain).toString("utf8")));
+              live.pushChunks(this.plainAnswer(Buffer.concat(plain ?? []).toString("utf8")));
               resolve(live);
             } catch (error) {
               reject(error);
             }
           } else if (live) live.end();
-          else reject(this.httpError(status, headers, Buffer.concat(errorBody).toString("utf8")));
+          else if (status < 200 || status >= 300) reject(this.httpError(status, headers, Buffer.concat(errorBody).toString("utf8")));
         },
-        onError: (error) => (live && !plain ? live.fail(mapError(error)) : reject(mapError(error))),
+        onError: (error) => (live && decided && !plain ? live.fail(mapError(error)) : reject(mapError(error))),
       });
     });
     const first = await stream.next().catch(async (error: unknown) => {
