@@ -177,7 +177,10 @@ export class OpenAICompatibleClient {
             // No SSE content type: the body says. JSON (some servers ignore `stream: true`) is read
             // whole and replayed as chunks; anything else is relayed live as SSE.
             const text = chunk.toString("utf8").trimStart();
-            if (!text) return void (plain ??= []).push(chunk);
+            if (!text) {
+              plain = [...(plain ?? []), chunk];
+              return;
+            }
             decided = true;
             if (text.startsWith("{") || text.startsWith("[")) plain = [...(plain ?? []), chunk];
             else {
