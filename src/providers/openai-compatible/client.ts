@@ -8,9 +8,9 @@ import type {
   EmbeddingsResponse,
   ModelListEntry,
 } from "../../shared/wire.js";
-import { type BatchedChunks, ChunkStream } from "./chunk-stream.js";
-import { completionToChunks } from "./completion-to-chunks.js";
+import type { BatchedChunks } from "./chunk-stream.js";
 import { type ExchangeRequest, exchange } from "./exchange.js";
+import { openChunkStream } from "./open-chunk-stream.js";
 import { upstreamHttpError, upstreamNetworkError, upstreamStreamError } from "./upstream-error.js";
 
 // undici is loaded on the first request, not at start-up: commands that answer from the
@@ -46,10 +46,8 @@ export interface CallOptions {
 }
 
 const DEFAULT_TIMEOUT_MS = 120_000;
-/** A JSON answer to a stream request is read whole; past this it is not a chat answer. */
-const MAX_PLAIN_BYTES = 32 * 1024 * 1024;
 
-interface RawResponse {
+export interface RawResponse {
   status: number;
   headers: Record<string, string | string[] | undefined>;
   text: string;
@@ -152,75 +150,11 @@ export class OpenAICompatibleClient {
       "text/event-stream",
     );
     const mapError = (error: unknown) => (error instanceof UpstreamError ? error : this.failure(error, options.signal));
-    const stream = await new Promise<ChunkStream>((resolve, reject) => {
-      let live: ChunkStream | undefined;
-      let plain: Buffer[] | undefined;
-      let decided = false;
-      let plainBytes = 0;
-      let status = 0;
-      let headers: RawResponse["headers"] = {};
-      const errorBody: Buffer[] = [];
-      exchange(dispatcher, request, {
-        onStart: (code, received, control) => {
-          status = code;
-          headers = received;
-          if (code < 200 || code >= 300) return;
-          live = new ChunkStream(control, (data) => this.parseEvent(data), mapError);
-          if (String(firstHeader(received["content-type"]) ?? "").includes("text/event-stream")) {
-            decided = true;
-            resolve(live);
-          }
-        },
-        onData: (chunk) => {
-          if (!live) return void errorBody.push(chunk);
-          if (!decided) {
-            // No SSE content type: the body says. JSON (some servers ignore `stream: true`) is read
-            // whole and replayed as chunks; anything else is relayed live as SSE.
-            const text = chunk.toString("utf8").trimStart();
-            if (!text) {
-              plain = [...(plain ?? []), chunk];
-              return;
-            }
-            decided = true;
-            if (text.startsWith("{") || text.startsWith("[")) plain = [...(plain ?? []), chunk];
-            else {
-              for (const earlier of plain ?? []) live.push(earlier);
-              plain = undefined;
-              resolve(live);
-              live.push(chunk);
-              return;
-            }
-            return;
-          }
-          if (plain) {
-            plainBytes += chunk.length;
-            if (plainBytes > MAX_PLAIN_BYTES) {
-              reject(
-                new UpstreamError(`${this.providerId} answered a stream request with an oversized JSON body`, {
-                  status: 502,
-                  code: "upstream_bad_response",
-                }),
-              );
-              plain = undefined;
-              live = undefined;
-              return;
-            }
-            plain.push(chunk);
-          } else live.push(chunk);
-        },
-        onEnd: () => {
-          if (live && (plain || !decided)) {
-            try {
-              live.pushChunks(this.plainAnswer(Buffer.concat(plain ?? []).toString("utf8")));
-              resolve(live);
-            } catch (error) {
-              reject(error);
-            }
-          } else if (live) live.end();
-          else if (status < 200 || status >= 300) reject(this.httpError(status, headers, Buffer.concat(errorBody).toString("utf8")));
-        },
-        onError: (error) => (live && decided && !plain ? live.fail(mapError(error)) : reject(mapError(error))),
-      });
+    const stream = await openChunkStream(dispatcher, request, {
+      providerId: this.providerId,
+      parseEvent: (data) => this.parseEvent(data),
+      mapError,
+      httpError: (status, headers, text) => this.httpError(status, headers, text),
     });
     const first = await stream.next().catch(async (error: unknown) => {
       await stream.return();
@@ -241,35 +175,6 @@ export class OpenAICompatibleClient {
       takeQueued: () => (replayed ? stream.takeQueued() : []),
     };
     return replay;
-  }
-
-  /** A JSON answer to a stream request: a completion becomes chunks; an error stays an error. */
-  private plainAnswer(text: string): ChatChunk[] {
-    let payload: unknown;
-    try {
-      payload = JSON.parse(text);
-    } catch {
-      // Maybe SSE without the right content type after all.
-      const decoded = text
-        .split(/\r?\n/)
-        .filter((line) => line.startsWith("data:"))
-        .map((line) => line.slice(5).trim());
-      const chunks = decoded.map((data) => this.parseEvent(data)).filter((chunk): chunk is ChatChunk => typeof chunk === "object");
-      if (chunks.length) return chunks;
-      throw new UpstreamError(`${this.providerId} answered a stream request with something that is neither SSE nor JSON`, {
-        status: 502,
-        code: "upstream_bad_response",
-      });
-    }
-    if (typeof payload === "object" && payload !== null && "error" in payload && !("choices" in payload))
-      throw upstreamStreamError(this.providerId, payload);
-    if (typeof payload !== "object" || payload === null || !Array.isArray((payload as ChatCompletion).choices)) {
-      throw new UpstreamError(`${this.providerId} answered a stream request with JSON that is not a completion`, {
-        status: 502,
-        code: "upstream_bad_response",
-      });
-    }
-    return completionToChunks(payload as ChatCompletion);
   }
 
   private parseEvent(data: string): ChatChunk | "done" | undefined {
