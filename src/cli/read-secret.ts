@@ -1,6 +1,7 @@
 import { CancelledError, InvalidRequestError } from "../shared/errors.js";
 
-async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
+/** Everything piped on a stream, as text. */
+export async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of stream) chunks.push(typeof chunk === "string" ? Buffer.from(chunk) : chunk);
   return Buffer.concat(chunks).toString("utf8");

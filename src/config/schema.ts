@@ -5,6 +5,9 @@ import { z } from "zod";
  * error that names it, never silently kept or dropped.
  */
 
+/** Provider ids: lower-case letters, digits, - and _ (they start model refs and profile ids). */
+export const PROVIDER_ID = /^[a-z0-9][a-z0-9_-]*$/;
+
 const positiveInt = z.number().int().positive();
 const nonEmpty = z.string().min(1);
 
@@ -161,7 +164,7 @@ export const OpenClawConfigSchema = z.strictObject({
       /** How long discovered model lists stay fresh, in seconds (default 4 hours). */
       discoveryTtlSeconds: positiveInt.optional(),
       providers: z
-        .record(z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, "provider ids use lower-case letters, digits, - and _"), ProviderConfigSchema)
+        .record(z.string().regex(PROVIDER_ID, "provider ids use lower-case letters, digits, - and _"), ProviderConfigSchema)
         .optional(),
     })
     .optional(),

@@ -5,6 +5,7 @@ import { CancelledError, InvalidRequestError, isOpenClawError } from "../../shar
 import type { ChatMessage } from "../../shared/wire.js";
 import { loadCliContext, warn } from "../context.js";
 import { explainUpstreamError } from "../explain-error.js";
+import { readAll } from "../read-secret.js";
 import { reportError } from "../report-error.js";
 
 export interface ChatOptions {
@@ -12,12 +13,6 @@ export interface ChatOptions {
   system?: string;
   fallback?: boolean;
   reasoning?: boolean;
-}
-
-async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(typeof chunk === "string" ? Buffer.from(chunk) : chunk);
-  return Buffer.concat(chunks).toString("utf8");
 }
 
 /** Stream one reply to stdout as it arrives; returns its text. */

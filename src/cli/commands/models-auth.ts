@@ -2,6 +2,7 @@ import { CredentialStore, credentialSecret } from "../../auth/credential-store.j
 import { getAtPath, setAtPath, unsetAtPath } from "../../config/config-path.js";
 import { readRawConfig, validateRawConfig } from "../../config/load.js";
 import { resolveStatePaths } from "../../config/paths.js";
+import { PROVIDER_ID } from "../../config/schema.js";
 import { updateConfigFile } from "../../config/write.js";
 import { InvalidRequestError, NotFoundError } from "../../shared/errors.js";
 import { redactSecret } from "../../shared/redact.js";
@@ -9,7 +10,7 @@ import { printJson } from "../output.js";
 import { readSecret } from "../read-secret.js";
 
 export function resolveProfileId(provider: string, profileId: string | undefined): string {
-  if (!/^[a-z0-9][a-z0-9_-]*$/.test(provider)) {
+  if (!PROVIDER_ID.test(provider)) {
     throw new InvalidRequestError(`invalid provider id ${JSON.stringify(provider)}: use lower-case letters, digits, - and _`, {
       param: "provider",
     });

@@ -10,7 +10,7 @@ import type {
 } from "../../shared/wire.js";
 import type { BatchedChunks } from "./chunk-stream.js";
 import { type ExchangeRequest, exchange } from "./exchange.js";
-import { openChunkStream } from "./open-chunk-stream.js";
+import { firstHeader, openChunkStream } from "./open-chunk-stream.js";
 import { upstreamHttpError, upstreamNetworkError, upstreamStreamError } from "./upstream-error.js";
 
 // undici is loaded on the first request, not at start-up: commands that answer from the
@@ -52,8 +52,6 @@ export interface RawResponse {
   headers: Record<string, string | string[] | undefined>;
   text: string;
 }
-
-const firstHeader = (value: string | string[] | undefined) => (Array.isArray(value) ? value[0] : value);
 
 /**
  * The OpenAI-compatible HTTP client every provider is a configuration of. Errors are

@@ -17,7 +17,8 @@ export interface StreamHooks {
   httpError(status: number, headers: RawResponse["headers"], body: string): Error;
 }
 
-const firstHeader = (value: string | string[] | undefined) => (Array.isArray(value) ? value[0] : value);
+/** The first value of a header that may repeat. */
+export const firstHeader = (value: string | string[] | undefined) => (Array.isArray(value) ? value[0] : value);
 
 /** A JSON answer to a stream request: a completion becomes chunks; an error stays an error. */
 function plainAnswer(hooks: StreamHooks, text: string): ChatChunk[] {
