@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { readFile, stat } from "node:fs/promises";
 import path from "node:path";
-import { afterEach, beforeEach, test } from "node:test";
 import JSON5 from "json5";
 import { createTestState, isOneLineError, runCli, runShell, type TestState } from "./helpers/cli.js";
 import { spawnCliInPty } from "./helpers/pty.js";
+import { afterEach, beforeEach, test } from "./helpers/test.js";
 
 const CHUTES_KEY = "cpk_FAKE-test-key-not-a-real-credential.0000.a1b2";
 

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { test } from "node:test";
 import type { CredentialStoreData } from "../src/auth/credential-store.js";
 import { providerEnvVars, resolveProviderCredential } from "../src/auth/resolve-credential.js";
 import type { OpenClawConfig } from "../src/config/schema.js";
+import { test } from "./helpers/test.js";
 
 const store: CredentialStoreData = {
   version: 1,

@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { after, afterEach, before, beforeEach, test } from "node:test";
 import { CLI, createTestState, isOneLineError, runCli, type TestState, writeConfig } from "./helpers/cli.js";
 import {
   completion,
@@ -11,6 +10,7 @@ import {
   startFakeHuggingFace,
   wordStream,
 } from "./helpers/fake-upstream.js";
+import { after, afterEach, before, beforeEach, test } from "./helpers/test.js";
 
 const CHUTES_KEY = "cpk_FAKE-test-key-not-a-real-credential.0000.a1b2";
 

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { test } from "node:test";
 import type { Command } from "commander";
 import { createProgram } from "../src/cli/program.js";
 import { createTestState, isOneLineError, runCli } from "./helpers/cli.js";
+import { test } from "./helpers/test.js";
 
 function walk(command: Command, path: string[] = []): Array<{ path: string[]; command: Command }> {
   return [{ path, command }, ...command.commands.flatMap((child) => walk(child, [...path, child.name()]))];

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { after, afterEach, before, beforeEach, test } from "node:test";
 import { createTestState, runCli, type TestState, writeConfig } from "./helpers/cli.js";
 import { type FakeUpstream, fixtureJson, startFakeChutes, startFakeHuggingFace } from "./helpers/fake-upstream.js";
+import { after, afterEach, before, beforeEach, test } from "./helpers/test.js";
 
 const CHUTES_KEY = "cpk_FAKE-test-key-not-a-real-credential.0000.a1b2";
 

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { readFile, stat } from "node:fs/promises";
-import { after, afterEach, before, beforeEach, test } from "node:test";
 import { createTestState, isOneLineError, readConfig, readStore, runShell, type TestState, writeConfig } from "./helpers/cli.js";
 import { type FakeUpstream, startFakeHuggingFace } from "./helpers/fake-upstream.js";
 import { spawnCliInPty } from "./helpers/pty.js";
+import { after, afterEach, before, beforeEach, test } from "./helpers/test.js";
 
 const CHUTES_KEY = "cpk_FAKE-test-key-not-a-real-credential.0000.a1b2";
 const HF_KEY = "hf_FAKE_test_token_6789";

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
-import { afterEach, beforeEach, test } from "node:test";
 import JSON5 from "json5";
 import { createTestState, runCli, type TestState } from "./helpers/cli.js";
+import { afterEach, beforeEach, test } from "./helpers/test.js";
 
 let state: TestState;
 beforeEach(async () => {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { readFile, stat, writeFile } from "node:fs/promises";
-import { afterEach, beforeEach, test } from "node:test";
 import { createTestState, isOneLineError, runCli, type TestState } from "./helpers/cli.js";
+import { afterEach, beforeEach, test } from "./helpers/test.js";
 
 let state: TestState;
 beforeEach(async () => {

@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { afterEach, beforeEach, test } from "node:test";
 import { loadConfig } from "../src/config/load.js";
 import { resolveStatePaths } from "../src/config/paths.js";
 import { ConfigError } from "../src/shared/errors.js";
 import { createTestState, isOneLineError, runCli, type TestState } from "./helpers/cli.js";
+import { afterEach, beforeEach, test } from "./helpers/test.js";
 
 let state: TestState;
 beforeEach(async () => {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { test } from "node:test";
 import { getAtPath, resolveConfigPath, setAtPath, unsetAtPath } from "../src/config/config-path.js";
+import { test } from "./helpers/test.js";
 
 test("dots, quotes and brackets resolve to the same keys", () => {
   const expected = ["auth", "profiles", "chutes:manual", "mode"];

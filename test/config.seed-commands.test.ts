@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
-import { after, before, test } from "node:test";
 import { createTestState, runCli, runShell, type TestState } from "./helpers/cli.js";
+import { after, before, test } from "./helpers/test.js";
 
 // Verbatim from ../shared/seeds/001 (sections 2 and 3), run through a real shell.
 const SEED_COMMANDS = `

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
-import { after, before, beforeEach, test } from "node:test";
 import OpenAI from "openai";
 import { createTestState, type TestState, writeConfig } from "./helpers/cli.js";
 import { completion, type FakeUpstream, fixtureEvents, startFakeChutes, wordStream } from "./helpers/fake-upstream.js";
 import { GATEWAY_TOKEN, jsonOf, type RunningGateway, requestLogs, startGateway } from "./helpers/gateway.js";
+import { after, before, beforeEach, test } from "./helpers/test.js";
 
 let chutes: FakeUpstream;
 let state: TestState;

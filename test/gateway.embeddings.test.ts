@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
-import { after, before, beforeEach, test } from "node:test";
 import OpenAI from "openai";
 import { decodeFloat32Base64, encodeFloat32Base64 } from "../src/shared/float32-base64.js";
 import { createTestState, type TestState, writeConfig } from "./helpers/cli.js";
 import { type FakeUpstream, fixtureJson, startFakeChutes, startFakeHuggingFace, startFakeUpstream } from "./helpers/fake-upstream.js";
 import { GATEWAY_TOKEN, jsonOf, type RunningGateway, startGateway } from "./helpers/gateway.js";
+import { after, before, beforeEach, test } from "./helpers/test.js";
 
 const MINILM = "sentence-transformers/all-MiniLM-L6-v2";
 const FEATURE_PATH = `POST /hf-inference/models/${MINILM}/pipeline/feature-extraction`;

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
-import { after, afterEach, before, beforeEach, test } from "node:test";
 import OpenAI from "openai";
 import { createTestState, runCli, type TestState, writeConfig } from "./helpers/cli.js";
 import { completion, type FakeUpstream, startFakeChutes, wordStream } from "./helpers/fake-upstream.js";
 import { GATEWAY_TOKEN, jsonOf, type RunningGateway, startGateway } from "./helpers/gateway.js";
+import { after, afterEach, before, beforeEach, test } from "./helpers/test.js";
 
 let chutes: FakeUpstream;
 let state: TestState;

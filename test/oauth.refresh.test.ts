@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { after, afterEach, before, beforeEach, test } from "node:test";
 import { createTestState, readConfig, readStore, runCli, type TestState, writeConfig } from "./helpers/cli.js";
 import { type FakeIdp, startFakeIdp } from "./helpers/fake-idp.js";
 import { type FakeUpstream, startFakeChutes } from "./helpers/fake-upstream.js";
+import { after, afterEach, before, beforeEach, test } from "./helpers/test.js";
 
 let idp: FakeIdp;
 let chutes: FakeUpstream;

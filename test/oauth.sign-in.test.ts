@@ -2,11 +2,11 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { stat } from "node:fs/promises";
 import { createServer } from "node:http";
-import { after, afterEach, before, beforeEach, test } from "node:test";
 import { CLI, createTestState, readConfig, readStore, runCli, type TestState, writeConfig } from "./helpers/cli.js";
 import { type FakeIdp, freePort, startFakeIdp } from "./helpers/fake-idp.js";
 import { type FakeUpstream, startFakeChutes } from "./helpers/fake-upstream.js";
 import { spawnCliInPty } from "./helpers/pty.js";
+import { after, afterEach, before, beforeEach, test } from "./helpers/test.js";
 
 let idp: FakeIdp;
 let chutes: FakeUpstream;

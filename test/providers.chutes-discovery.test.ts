@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { after, before, beforeEach, test } from "node:test";
 import { CHUTES_BUILTIN_MODELS } from "../src/providers/chutes/chutes-catalog.js";
 import { createProvider } from "../src/providers/registry.js";
 import { type FakeUpstream, fixtureJson, startFakeChutes, startFakeUpstream } from "./helpers/fake-upstream.js";
+import { after, before, beforeEach, test } from "./helpers/test.js";
 
 let chutes: FakeUpstream;
 before(async () => {

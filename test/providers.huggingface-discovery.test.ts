@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
-import { after, before, beforeEach, test } from "node:test";
 import { mergeUserModels } from "../src/models/catalog.js";
 import { parseModelRef } from "../src/models/model-ref.js";
 import { displayNameFromId } from "../src/providers/model-fields.js";
 import { createProvider } from "../src/providers/registry.js";
 import { type FakeUpstream, fixtureJson, startFakeHuggingFace } from "./helpers/fake-upstream.js";
+import { after, before, beforeEach, test } from "./helpers/test.js";
 
 let hf: FakeUpstream;
 before(async () => {

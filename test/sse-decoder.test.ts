@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { test } from "node:test";
 import { SseDecoder } from "../src/providers/openai-compatible/sse-decoder.js";
+import { test } from "./helpers/test.js";
 
 const feed = (parts: Array<string | Uint8Array>) => {
   const decoder = new SseDecoder();

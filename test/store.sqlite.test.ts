@@ -2,9 +2,9 @@ import assert from "node:assert/strict";
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { test } from "node:test";
 import Database from "better-sqlite3";
 import { SqliteStore } from "../src/store/sqlite-store.js";
+import { test } from "./helpers/test.js";
 
 const turn = (sessionKey: string, at: number) => ({
   sessionKey,

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { test } from "node:test";
 import { parseErrorBody, upstreamHttpError } from "../src/providers/openai-compatible/upstream-error.js";
+import { test } from "./helpers/test.js";
 
 test("OpenAI error bodies give message, code and param", () => {
   const body = JSON.stringify({

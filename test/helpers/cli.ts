@@ -6,7 +6,8 @@ import { fileURLToPath } from "node:url";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 export const CLI = path.join(ROOT, "dist/cli/main.js");
-export const FIXTURES = path.resolve(ROOT, "../shared/fixtures");
+/** Fixture files kept in the repository (sources in test/fixtures/SOURCES.md). */
+export const FIXTURES = path.join(ROOT, "test/fixtures");
 
 export interface CliResult {
   code: number;

@@ -3,7 +3,7 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 
 /**
- * A fake "Sign in with Chutes" IdP on 127.0.0.1 that enforces what ../shared/fixtures/chutes-oauth.json
+ * A fake "Sign in with Chutes" IdP on 127.0.0.1 that enforces what test/fixtures/chutes-oauth.json
  * describes: PKCE S256, the state round trip, single-use codes bound to client and redirect,
  * and rotating refresh tokens (a used refresh token is dead).
  */

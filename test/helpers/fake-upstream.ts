@@ -6,7 +6,7 @@ import { FIXTURES } from "./cli.js";
 
 /**
  * A real HTTP server on 127.0.0.1 standing in for Chutes / Hugging Face / any
- * OpenAI-compatible upstream. It answers with the shapes in ../shared/fixtures and lets a
+ * OpenAI-compatible upstream. It answers with the shapes in test/fixtures and lets a
  * test script failures (status codes, bad bodies, hangs, dropped connections, mid-stream errors).
  */
 export interface FakeReply {
@@ -54,7 +54,7 @@ export function fixtureText(name: string): string {
   try {
     return readFileSync(file, "utf8");
   } catch {
-    throw new Error(`fixture ${file} is missing: the tests expect ../shared/fixtures beside the repository`);
+    throw new Error(`fixture ${file} is missing from test/fixtures`);
   }
 }
 
