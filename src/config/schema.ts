@@ -126,6 +126,10 @@ export const GatewayConfigSchema = z.strictObject({
           maxAttempts: positiveInt.optional(),
           windowMs: positiveInt.optional(),
           lockoutMs: positiveInt.optional(),
+          /** Failed attempts allowed per window across all addresses together, so rotating addresses does not multiply guesses. */
+          globalMaxAttempts: positiveInt.optional(),
+          /** Never lock out loopback clients (the operator on this machine); off by default. */
+          exemptLoopback: z.boolean().optional(),
         })
         .optional(),
     })
@@ -139,9 +143,31 @@ export const GatewayConfigSchema = z.strictObject({
         })
         .optional(),
       maxBodyBytes: positiveInt.optional(),
+      /** Deepest JSON nesting accepted in a request body. */
+      maxJsonDepth: positiveInt.optional(),
+      /** How long a client may take to send a whole authenticated request body. */
+      requestTimeoutMs: positiveInt.optional(),
+      /** How long a client may take to send the request headers. */
+      headersTimeoutMs: positiveInt.optional(),
+      /** Open connections allowed from one client address. */
+      maxConnectionsPerClient: positiveInt.optional(),
       upstreamTimeoutMs: positiveInt.optional(),
+      /** Concurrent requests to one upstream origin (streams hold one each until they end). */
+      upstreamMaxConnections: positiveInt.optional(),
+      /** How long a request waits for a free upstream connection before a 503. */
+      upstreamQueueTimeoutMs: positiveInt.optional(),
+      /** Largest upstream answer read whole (JSON answers, error bodies); past it the upstream call is aborted. */
+      maxUpstreamBodyBytes: positiveInt.optional(),
       /** Browser origins allowed to call the gateway (CORS), e.g. ["http://localhost:3210"] or ["*"]. */
       cors: z.strictObject({ origins: z.array(z.string().min(1)).optional() }).optional(),
+    })
+    .optional(),
+  sessions: z
+    .strictObject({
+      /** Session turns older than this are deleted (days). */
+      retentionDays: positiveInt.optional(),
+      /** The session database is trimmed (oldest turns first) to stay under this size (MB). */
+      maxDatabaseMb: positiveInt.optional(),
     })
     .optional(),
 });
