@@ -112,10 +112,28 @@ test("on an upstream 503 the agent's fallbacks are tried in order", async () => 
   assert.equal(text, "Hi from HF");
 });
 
-test("/v1/models with x-openclaw-agent-id lists only that agent's allowed models and fallbacks", async () => {
+test("/v1/models with x-openclaw-agent-id lists exactly the agent's allowed models and fallbacks, discovered or not", async () => {
   const listed = await client.models.list({ headers: { "x-openclaw-agent-id": "beta" } });
-  const ids = listed.data.map((model) => model.id).filter((id) => !id.startsWith("openclaw/"));
-  assert.deepEqual(ids.sort(), ["chutes/Qwen/Qwen3-32B-TEE", "chutes/zai-org/GLM-5.1-TEE"]);
+  const ids = listed.data.map((model) => model.id);
+  // chutes-pro (DeepSeek-V3.2-TEE) is not in the discovered catalog, yet the agent may use it.
+  assert.deepEqual(ids, ["chutes/zai-org/GLM-5.1-TEE", "chutes/deepseek-ai/DeepSeek-V3.2-TEE", "chutes/Qwen/Qwen3-32B-TEE"]);
+  const discovered = listed.data.find((model) => model.id === "chutes/zai-org/GLM-5.1-TEE") as unknown as Record<string, unknown>;
+  assert.equal(discovered.tee, true);
+  const result = await chat("chutes/deepseek-ai/DeepSeek-V3.2-TEE", {}, { "x-openclaw-agent-id": "beta" });
+  assert.equal(result.model, "chutes/deepseek-ai/DeepSeek-V3.2-TEE");
+  // retrieve() resolves aliases, within the agent's scope too.
+  const byAlias = await client.models.retrieve("chutes-pro", { headers: { "x-openclaw-agent-id": "beta" } });
+  assert.equal(byAlias.id, "chutes/deepseek-ai/DeepSeek-V3.2-TEE");
+  await assert.rejects(
+    client.models.retrieve("chutes/unsloth/gemma-3-12b-it", { headers: { "x-openclaw-agent-id": "beta" } }),
+    OpenAI.NotFoundError,
+  );
+});
+
+test("/v1/models does not list agents as pseudo-models", async () => {
+  const ids = (await client.models.list()).data.map((model) => model.id);
+  assert.ok(ids.includes("chutes/Qwen/Qwen3-32B-TEE"));
+  assert.ok(!ids.some((id) => id.startsWith("openclaw") || id.startsWith("agent:")), ids.join(", "));
 });
 
 test("the OpenAI user field makes a stable session; its transcript, usage and cost are persisted", async () => {

@@ -1,6 +1,6 @@
-import { agentIds } from "../../agents/agent-config.js";
 import { allowedRefs, pickAgent } from "../../agents/route-request.js";
 import type { ModelRuntime } from "../../models/model-runtime.js";
+import type { CatalogModel } from "../../providers/provider.js";
 import { NotFoundError } from "../../shared/errors.js";
 import { type GatewayContext, header, type RouteHandler } from "../context.js";
 import { sendJson } from "../http.js";
@@ -20,36 +20,55 @@ function usable(runtime: ModelRuntime, provider: string): boolean {
   return runtime.credential(provider) !== undefined || !runtime.provider(provider).definition.requiresCredential;
 }
 
-/** The flat OpenAI list: canonical `provider/model` ids (extra fields are ours), then the agents. */
+/** One OpenAI model object; the catalog's facts are extra fields of ours. */
+function toEntry(id: string, provider: string, created: number, model: CatalogModel | undefined): ModelEntry {
+  return {
+    id,
+    object: "model",
+    created,
+    owned_by: provider,
+    ...(model
+      ? {
+          name: model.name,
+          ...(model.contextWindow ? { context_window: model.contextWindow } : {}),
+          ...(model.maxTokens ? { max_output_tokens: model.maxTokens } : {}),
+          ...(model.cost ? { pricing: { input_per_1m: model.cost.input ?? null, output_per_1m: model.cost.output ?? null } } : {}),
+          tee: model.confidentialCompute === true,
+          input_modalities: model.input,
+        }
+      : {}),
+  };
+}
+
+/**
+ * The flat OpenAI list of canonical `provider/model` ids, as the Gateway guide says: agents are
+ * not listed as pseudo-models (they are picked with `x-openclaw-agent-id` or `openclaw:<id>`).
+ * With the agent header, an agent limited by `allowedModels` lists exactly the models it may use
+ * (its allowed models, primary and fallbacks), whether or not discovery found them.
+ */
 async function listModels(ctx: GatewayContext, agentHeader: string | undefined): Promise<ModelEntry[]> {
   const { runtime } = ctx;
   const loaded = await runtime.catalog();
-  let entries: ModelEntry[] = [];
+  const created = (provider: string) => {
+    const fetchedAt = loaded.providers.get(provider)?.fetchedAt;
+    return fetchedAt ? Math.floor(fetchedAt / 1000) : STARTED;
+  };
+  const allowed = agentHeader ? allowedRefs(runtime, pickAgent(runtime, undefined, agentHeader).agent) : undefined;
+  if (allowed) {
+    const entries: ModelEntry[] = [];
+    for (const text of allowed) {
+      const ref = runtime.resolveRef(text);
+      if (!usable(runtime, ref.provider)) continue;
+      entries.push(toEntry(ref.ref, ref.provider, created(ref.provider), await runtime.findModel(ref)));
+    }
+    return entries;
+  }
+  const entries: ModelEntry[] = [];
   for (const catalog of loaded.providers.values()) {
     if (!usable(runtime, catalog.provider)) continue;
-    const created = catalog.fetchedAt ? Math.floor(catalog.fetchedAt / 1000) : STARTED;
-    for (const model of catalog.models) {
-      entries.push({
-        id: `${model.provider}/${model.id}`,
-        object: "model",
-        created,
-        owned_by: model.provider,
-        name: model.name,
-        ...(model.contextWindow ? { context_window: model.contextWindow } : {}),
-        ...(model.maxTokens ? { max_output_tokens: model.maxTokens } : {}),
-        ...(model.cost ? { pricing: { input_per_1m: model.cost.input ?? null, output_per_1m: model.cost.output ?? null } } : {}),
-        tee: model.confidentialCompute === true,
-        input_modalities: model.input,
-      });
-    }
+    for (const model of catalog.models)
+      entries.push(toEntry(`${model.provider}/${model.id}`, model.provider, created(catalog.provider), model));
   }
-  if (agentHeader) {
-    const { agent } = pickAgent(runtime, undefined, agentHeader);
-    const allowed = allowedRefs(runtime, agent);
-    if (allowed) entries = entries.filter((entry) => allowed.has(entry.id));
-  }
-  for (const id of agentIds(runtime.config))
-    entries.push({ id: `openclaw/${id}`, object: "model", created: STARTED, owned_by: "openclaw", agent: true });
   return entries;
 }
 
