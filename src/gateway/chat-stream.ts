@@ -3,6 +3,18 @@ import { type BatchedChunks, RAW_EVENT, type StreamedChunk } from "../providers/
 import type { ChatChunk, ChatMessage, ToolCallDelta, Usage } from "../shared/wire.js";
 import { writeEvent } from "./sse.js";
 
+/**
+ * The transcript keeps at most this many characters of each text (answer, reasoning, all tool
+ * arguments together): a model can stream for hours, the relay must not hold it all.
+ */
+export const MAX_TRANSCRIPT_CHARS = 1_000_000;
+
+/** Append to a transcript text while it is under the cap. */
+function keep(text: string, more: string): string {
+  if (text.length >= MAX_TRANSCRIPT_CHARS) return text;
+  return text.length + more.length <= MAX_TRANSCRIPT_CHARS ? text + more : text + more.slice(0, MAX_TRANSCRIPT_CHARS - text.length);
+}
+
 /** What a finished (or failed) stream produced, for the transcript. */
 export interface StreamOutcome {
   message: ChatMessage;
@@ -42,6 +54,8 @@ export async function relayChatStream(
   let last: ChatChunk | undefined;
   let content = "";
   let reasoning = "";
+  let streamed = 0;
+  let argumentChars = 0;
   const toolCalls: Array<{ id?: string; type: string; function: { name: string; arguments: string } }> = [];
 
   /** One chunk, synchronously; a promise only when the client needs to drain. */
@@ -66,14 +80,20 @@ export async function relayChatStream(
         changed = true;
       }
       if (choice.finish_reason) finished = true;
-      if (typeof delta.content === "string") content += delta.content;
-      if (typeof delta.reasoning_content === "string") reasoning += delta.reasoning_content;
+      if (typeof delta.content === "string") {
+        streamed += delta.content.length;
+        content = keep(content, delta.content);
+      }
+      if (typeof delta.reasoning_content === "string") reasoning = keep(reasoning, delta.reasoning_content);
       for (const call of (delta.tool_calls ?? []) as ToolCallDelta[]) {
         toolCalls[call.index] ??= { type: "function", function: { name: "", arguments: "" } };
         const slot = toolCalls[call.index] as (typeof toolCalls)[number];
         if (call.id) slot.id = call.id;
-        if (call.function?.name) slot.function.name += call.function.name;
-        if (call.function?.arguments) slot.function.arguments += call.function.arguments;
+        if (call.function?.name && slot.function.name.length < 256) slot.function.name += call.function.name;
+        if (call.function?.arguments && argumentChars < MAX_TRANSCRIPT_CHARS) {
+          slot.function.arguments = keep(slot.function.arguments, call.function.arguments);
+          argumentChars += call.function.arguments.length;
+        }
       }
     }
     if (choices.length > 0) roleSent = true;
@@ -104,6 +124,8 @@ export async function relayChatStream(
     );
   }
   if (options.includeUsage && !usageSent && usage) await writeEvent(response, JSON.stringify({ ...base, choices: [], usage }));
+  if (streamed > content.length)
+    content += `\n[openclaw: transcript truncated; ${streamed - content.length} more characters were streamed]`;
   const message: ChatMessage = { role: "assistant", content: content || null };
   if (reasoning) message.reasoning_content = reasoning;
   if (toolCalls.length) message.tool_calls = toolCalls.filter(Boolean);

@@ -1,0 +1,55 @@
+import assert from "node:assert/strict";
+import { MAX_TRANSCRIPT_CHARS } from "../src/gateway/chat-stream.js";
+import { createTestState, runCli, type TestState, writeConfig } from "./helpers/cli.js";
+import { type FakeUpstream, startFakeChutes } from "./helpers/fake-upstream.js";
+import { type RunningGateway, startGateway } from "./helpers/gateway.js";
+import { after, before, test } from "./helpers/test.js";
+
+let chutes: FakeUpstream;
+let state: TestState;
+let gateway: RunningGateway;
+
+before(async () => {
+  chutes = await startFakeChutes();
+  state = await createTestState({ CHUTES_API_KEY: "cpk_transcript_cap_key_0000" });
+  await writeConfig(state, {
+    models: { providers: { chutes: { baseUrl: chutes.url } } },
+    agents: { defaults: { model: "chutes/Qwen/Qwen3-32B-TEE" } },
+  });
+  gateway = await startGateway(state);
+});
+after(async () => {
+  await gateway.stop();
+  await chutes.close();
+  await state.cleanup();
+});
+
+test("a long streamed answer reaches the client whole, but its transcript is capped", async () => {
+  const piece = "x".repeat(10_000);
+  const count = Math.ceil((MAX_TRANSCRIPT_CHARS * 1.5) / piece.length);
+  const base = { id: "chatcmpl-long", object: "chat.completion.chunk", created: 1_785_077_000, model: "m" };
+  chutes.route("POST /chat/completions", {
+    events: [
+      ...Array.from({ length: count }, () => ({ ...base, choices: [{ index: 0, delta: { content: piece }, finish_reason: null }] })),
+      { ...base, choices: [{ index: 0, delta: {}, finish_reason: "stop" }] },
+    ],
+  });
+  const stream = await gateway.client({ headers: { "x-openclaw-session-key": "long-answer" } }).chat.completions.create({
+    model: "chutes/Qwen/Qwen3-32B-TEE",
+    stream: true,
+    messages: [{ role: "user", content: "talk" }],
+  });
+  let received = 0;
+  for await (const chunk of stream) received += chunk.choices[0]?.delta.content?.length ?? 0;
+  assert.equal(received, count * piece.length);
+
+  let shown: { turns: Array<{ output: { content: string } | null }> } | undefined;
+  for (let i = 0; i < 100 && !shown?.turns.length; i++) {
+    const result = await runCli(state, ["sessions", "show", "long-answer", "--json"]);
+    if (result.code === 0) shown = JSON.parse(result.stdout);
+  }
+  const content = shown?.turns[0]?.output?.content ?? "";
+  assert.ok(content.startsWith("xxxx"));
+  assert.ok(content.length < MAX_TRANSCRIPT_CHARS + 200, `transcript holds ${content.length} characters`);
+  assert.match(content, /transcript truncated; \d+ more characters/);
+});
