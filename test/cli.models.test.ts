@@ -87,11 +87,17 @@ test("a stale cache is served at once and refreshed in the background", async ()
 });
 
 test("the TTL is configurable", async () => {
-  await writeConfig(state, { models: { discoveryTtlSeconds: 1, providers: { chutes: { baseUrl: chutes.url } } } });
+  await writeConfig(state, { models: { discoveryTtlSeconds: 60, providers: { chutes: { baseUrl: chutes.url } } } });
   await runCli(state, ["models", "list"]);
-  await new Promise((resolve) => setTimeout(resolve, 1100));
-  const result = JSON.parse((await runCli(state, ["models", "list", "--json"])).stdout);
-  assert.equal(result.providers[0].stale, true);
+  // Age the cache entry rather than wait: 30 s old is fresh under a 60 s TTL, 90 s old is stale.
+  const age = async (seconds: number) => {
+    const entry = JSON.parse(await readFile(cacheFile(), "utf8"));
+    entry.fetchedAt = Date.now() - seconds * 1000;
+    await writeFile(cacheFile(), JSON.stringify(entry));
+    return JSON.parse((await runCli(state, ["models", "list", "--json"])).stdout).providers[0];
+  };
+  assert.equal((await age(30)).stale, false);
+  assert.equal((await age(90)).stale, true);
 });
 
 test("models list works offline: from the cache, else the built-in catalog with a one-line warning", async () => {

@@ -4,6 +4,7 @@ import { createTestState, runCli, type TestState, writeConfig } from "./helpers/
 import { completion, type FakeUpstream, startFakeChutes, startFakeHuggingFace } from "./helpers/fake-upstream.js";
 import { type RunningGateway, startGateway } from "./helpers/gateway.js";
 import { after, before, beforeEach, test } from "./helpers/test.js";
+import { eventually } from "./helpers/wait.js";
 
 let chutes: FakeUpstream;
 let hf: FakeUpstream;
@@ -146,8 +147,10 @@ test("the OpenAI user field makes a stable session; its transcript, usage and co
       { role: "user", content: "again" },
     ],
   });
-  await new Promise((resolve) => setTimeout(resolve, 100));
-  const shown = await runCli(state, ["sessions", "show", "agent:main:openai-user:alice", "--json"]);
+  const shown = await eventually(
+    () => runCli(state, ["sessions", "show", "agent:main:openai-user:alice", "--json"]),
+    (result) => result.code === 0 && JSON.parse(result.stdout).session.turns === 2,
+  );
   assert.equal(shown.code, 0, shown.stderr);
   const { session, turns } = JSON.parse(shown.stdout);
   assert.equal(session.turns, 2);
@@ -166,13 +169,15 @@ test("the OpenAI user field makes a stable session; its transcript, usage and co
 test("x-openclaw-session-key picks the session verbatim; requests without one are separate sessions", async () => {
   await chat("openclaw", {}, { "x-openclaw-session-key": "my-own-session" });
   await chat("openclaw", {}, { "x-openclaw-session-key": "my-own-session" });
-  await new Promise((resolve) => setTimeout(resolve, 100));
-  const shown = JSON.parse((await runCli(state, ["sessions", "show", "my-own-session", "--json"])).stdout);
+  const shown = await eventually(
+    async () => JSON.parse((await runCli(state, ["sessions", "show", "my-own-session", "--json"])).stdout || "{}"),
+    (found) => found.session?.turns === 2,
+  );
   assert.equal(shown.session.turns, 2);
   const before = JSON.parse((await runCli(state, ["sessions", "list", "--json", "--limit", "500"])).stdout).sessions.length;
   await chat("openclaw");
   await chat("openclaw");
-  await new Promise((resolve) => setTimeout(resolve, 100));
-  const afterCount = JSON.parse((await runCli(state, ["sessions", "list", "--json", "--limit", "500"])).stdout).sessions.length;
+  const count = async () => JSON.parse((await runCli(state, ["sessions", "list", "--json", "--limit", "500"])).stdout).sessions.length;
+  const afterCount = await eventually(count, (n) => n === before + 2);
   assert.equal(afterCount, before + 2);
 });

@@ -4,6 +4,7 @@ import { createTestState, type TestState, writeConfig } from "./helpers/cli.js";
 import { completion, type FakeUpstream, fixtureEvents, startFakeChutes, wordStream } from "./helpers/fake-upstream.js";
 import { GATEWAY_TOKEN, jsonOf, type RunningGateway, requestLogs, startGateway } from "./helpers/gateway.js";
 import { after, before, beforeEach, test } from "./helpers/test.js";
+import { eventually } from "./helpers/wait.js";
 
 let chutes: FakeUpstream;
 let state: TestState;
@@ -338,8 +339,10 @@ test("auth: a wrong or missing token is 401 with an OpenAI-shaped body", async (
 
 test("one log line per request, with model and status, never a secret", async () => {
   await client.chat.completions.create({ model: "chutes-fast", messages: [{ role: "user", content: "hi" }] });
-  await new Promise((resolve) => setTimeout(resolve, 100));
-  const line = requestLogs(gateway).find((entry) => entry.model === "chutes/zai-org/GLM-4.7-FP8");
+  const line = await eventually(
+    () => requestLogs(gateway).find((entry) => entry.model === "chutes/zai-org/GLM-4.7-FP8"),
+    (found) => found !== undefined,
+  );
   assert.ok(line, gateway.stdout());
   assert.equal(line.status, 200);
   assert.equal(line.method, "POST");
