@@ -1,3 +1,4 @@
+import { chmodSync, closeSync, openSync } from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
 import { ensurePrivateDir } from "../config/paths.js";
@@ -82,11 +83,47 @@ const toSummary = (row: SessionRow): SessionSummary => ({
   lastModel: row.last_model,
 });
 
+const MAX_QUEUED = 10_000;
+
+export interface SqliteStoreOptions {
+  /** Longest a recorded turn waits in memory before it is written. */
+  flushDelayMs?: number;
+  /** Most turns that wait in memory: reaching it writes the batch at once. */
+  maxBatchTurns?: number;
+}
+
+/**
+ * What a hard crash (`kill -9`) can lose: the turns still queued in memory, so at most
+ * `DEFAULT_FLUSH_DELAY_MS` of them and never more than `DEFAULT_MAX_BATCH_TURNS`. A written
+ * batch survives a process crash (WAL, synchronous=NORMAL); a power loss may lose the last
+ * transactions since a checkpoint.
+ */
+export const DEFAULT_FLUSH_DELAY_MS = 25;
+export const DEFAULT_MAX_BATCH_TURNS = 64;
+
+const DB_FILE_SUFFIXES = ["", "-wal", "-shm", "-journal"];
+
+/**
+ * The database holds prompts: 0600 whatever the directory's mode. SQLite creates the database
+ * 0644 (less the umask) and gives its -wal/-shm the database's mode, so the database is created
+ * here first, and files left by older versions are tightened.
+ */
+function makeDatabaseFilesPrivate(file: string): void {
+  closeSync(openSync(file, "a", 0o600));
+  for (const suffix of DB_FILE_SUFFIXES) {
+    try {
+      chmodSync(`${file}${suffix}`, 0o600);
+    } catch (error) {
+      if ((error as { code?: string }).code !== "ENOENT") throw error;
+    }
+  }
+}
+
 /**
  * SQLite in WAL mode under the state dir. Turns are queued and written in one transaction per
- * batch; stored responses are written at once (the next request may continue from them).
+ * batch (bounded by time and count, see `DEFAULT_MAX_BATCH_TURNS`); stored responses are written
+ * at once (the next request may continue from them, and the client is told only once they are).
  */
-const MAX_QUEUED = 10_000;
 
 export class SqliteStore implements StateStore {
   readonly db: Database.Database;
@@ -100,11 +137,16 @@ export class SqliteStore implements StateStore {
   onWriteError: (error: Error, droppedTurns: number) => void = () => undefined;
   private retries = 0;
 
-  constructor(
-    file: string,
-    private readonly flushDelayMs = 25,
-  ) {
-    if (file !== ":memory:") ensurePrivateDir(path.dirname(file));
+  private readonly flushDelayMs: number;
+  private readonly maxBatchTurns: number;
+
+  constructor(file: string, options: SqliteStoreOptions = {}) {
+    this.flushDelayMs = options.flushDelayMs ?? DEFAULT_FLUSH_DELAY_MS;
+    this.maxBatchTurns = options.maxBatchTurns ?? DEFAULT_MAX_BATCH_TURNS;
+    if (file !== ":memory:") {
+      ensurePrivateDir(path.dirname(file));
+      makeDatabaseFilesPrivate(file);
+    }
     this.db = new Database(file);
     this.db.pragma("journal_mode = WAL");
     this.db.pragma("synchronous = NORMAL");
@@ -192,7 +234,7 @@ export class SqliteStore implements StateStore {
       this.onWriteError(new Error("the session database is locked; oldest turns dropped"), dropped.length);
     }
     // While a locked database is being retried, wait for the retry rather than block on it again.
-    if (this.queue.length >= 256 && this.retries === 0) this.flush();
+    if (this.queue.length >= this.maxBatchTurns && this.retries === 0) this.flush();
     else this.timer ??= setTimeout(() => this.flush(), this.flushDelayMs);
   }
 
