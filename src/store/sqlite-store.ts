@@ -3,46 +3,10 @@ import path from "node:path";
 import Database from "better-sqlite3";
 import { ensurePrivateDir } from "../config/paths.js";
 import type { StoredResponse } from "./response-store.js";
+import { type RetentionOptions, type RetentionSettings, RetentionTask } from "./retention.js";
 import type { SessionSummary, TurnRecord } from "./session-store.js";
+import { SCHEMA } from "./sqlite-schema.js";
 import type { StateStore } from "./state-store.js";
-
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS sessions (
-  key TEXT PRIMARY KEY,
-  agent_id TEXT NOT NULL,
-  channel TEXT,
-  created_at INTEGER NOT NULL,
-  updated_at INTEGER NOT NULL,
-  turns INTEGER NOT NULL DEFAULT 0,
-  prompt_tokens INTEGER NOT NULL DEFAULT 0,
-  completion_tokens INTEGER NOT NULL DEFAULT 0,
-  cost REAL NOT NULL DEFAULT 0,
-  last_model TEXT
-);
-CREATE INDEX IF NOT EXISTS sessions_updated ON sessions (updated_at DESC);
-CREATE TABLE IF NOT EXISTS turns (
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
-  session_key TEXT NOT NULL REFERENCES sessions (key) ON DELETE CASCADE,
-  at INTEGER NOT NULL,
-  endpoint TEXT NOT NULL,
-  model TEXT NOT NULL,
-  status TEXT NOT NULL,
-  error TEXT,
-  input TEXT NOT NULL,
-  output TEXT,
-  usage TEXT,
-  cost REAL
-);
-CREATE INDEX IF NOT EXISTS turns_session ON turns (session_key, id);
-CREATE TABLE IF NOT EXISTS responses (
-  id TEXT PRIMARY KEY,
-  agent_id TEXT NOT NULL,
-  created_at INTEGER NOT NULL,
-  response TEXT NOT NULL,
-  history TEXT NOT NULL,
-  output TEXT NOT NULL
-);
-`;
 
 interface SessionRow {
   key: string;
@@ -137,6 +101,7 @@ export class SqliteStore implements StateStore {
   onWriteError: (error: Error, droppedTurns: number) => void = () => undefined;
   private retries = 0;
 
+  private retention: RetentionTask | undefined;
   private readonly flushDelayMs: number;
   private readonly maxBatchTurns: number;
 
@@ -148,6 +113,8 @@ export class SqliteStore implements StateStore {
       makeDatabaseFilesPrivate(file);
     }
     this.db = new Database(file);
+    // Lets retention hand freed pages back to the file system; takes effect only for a new database.
+    this.db.pragma("auto_vacuum = INCREMENTAL");
     this.db.pragma("journal_mode = WAL");
     this.db.pragma("synchronous = NORMAL");
     this.db.pragma("foreign_keys = ON");
@@ -326,8 +293,18 @@ export class SqliteStore implements StateStore {
     return this.db.prepare("DELETE FROM responses WHERE id = ?").run(id).changes > 0;
   }
 
+  /** Bound the database by age and size (`gateway.sessions`): a pass now, then periodically. */
+  startMaintenance(settings?: RetentionSettings, options?: RetentionOptions): RetentionTask {
+    this.retention?.stop();
+    this.retention = new RetentionTask(this.db, settings, options);
+    this.retention.start();
+    return this.retention;
+  }
+
   close(): void {
+    this.retention?.stop();
     this.flush();
+    // Closing the last connection checkpoints the WAL and removes it.
     this.db.close();
   }
 }
