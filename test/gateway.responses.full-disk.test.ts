@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
 import { mkdir, open, rm } from "node:fs/promises";
+import os from "node:os";
 import path from "node:path";
 import { createTestState, type TestState, writeConfig } from "./helpers/cli.js";
 import { completion, type FakeUpstream, startFakeChutes, wordStream } from "./helpers/fake-upstream.js";
@@ -9,8 +11,21 @@ import { after, before, test } from "./helpers/test.js";
 import { waitUntil } from "./helpers/wait-until.js";
 
 // A real full disk: a tiny tmpfs mounted on the state dir. Mounting needs root (CI runs as root).
-const isRoot = process.getuid?.() === 0;
-const skip = isRoot ? false : "needs root to mount a tiny tmpfs as the state dir (CI runs as root)";
+function canMountTmpfs(): boolean {
+  if (process.getuid?.() !== 0) return false;
+  const probe = mkdtempSync(path.join(os.tmpdir(), "openclaw-mount-probe-"));
+  try {
+    execFileSync("mount", ["-t", "tmpfs", "-o", "size=64k", "tmpfs", probe], { stdio: "ignore" });
+    execFileSync("umount", [probe], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  } finally {
+    rmSync(probe, { recursive: true, force: true });
+  }
+}
+const canMount = canMountTmpfs();
+const skip = canMount ? false : "needs root allowed to mount a tiny tmpfs as the state dir (CI runs as root)";
 
 let chutes: FakeUpstream;
 let state: TestState;
@@ -19,7 +34,7 @@ let mounted = false;
 const filler = () => path.join(state.stateDir, "filler");
 
 before(async () => {
-  if (!isRoot) return;
+  if (!canMount) return;
   chutes = await startFakeChutes();
   chutes.route("POST /chat/completions", (request) => {
     const body = request.body as { stream?: boolean; model: string };
@@ -37,7 +52,7 @@ before(async () => {
 });
 
 after(async () => {
-  if (!isRoot) return;
+  if (!canMount) return;
   await gateway?.stop();
   await chutes?.close();
   if (mounted) execFileSync("umount", [state.stateDir]);
