@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
-import { readdir, readFile } from "node:fs/promises";
+import { readdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { withFileLock } from "../src/shared/atomic-file.js";
@@ -84,6 +84,30 @@ test("a lock held by a live process is respected, whatever its age", async () =>
   } finally {
     child.kill("SIGKILL");
     await exited;
+    await state.cleanup();
+  }
+});
+
+test("concurrent holders in one process take turns: no update is lost", async () => {
+  const state = await createTestState();
+  try {
+    const file = path.join(state.root, "counter.json");
+    await writeFile(file, "0");
+    await Promise.all(
+      Array.from({ length: 20 }, () =>
+        withFileLock(file, async () => {
+          const value = Number(await readFile(file, "utf8"));
+          await new Promise((resolve) => setImmediate(resolve));
+          await writeFile(file, String(value + 1));
+        }),
+      ),
+    );
+    assert.equal(await readFile(file, "utf8"), "20");
+    assert.deepEqual(
+      (await readdir(state.root)).filter((name) => name.includes(".lock")),
+      [],
+    );
+  } finally {
     await state.cleanup();
   }
 });

@@ -60,7 +60,8 @@ export interface SqliteStoreOptions {
  * What a hard crash (`kill -9`) can lose: the turns still queued in memory, so at most
  * `DEFAULT_FLUSH_DELAY_MS` of them and never more than `DEFAULT_MAX_BATCH_TURNS`. A written
  * batch survives a process crash (WAL, synchronous=NORMAL); a power loss may lose the last
- * transactions since a checkpoint.
+ * transactions since a checkpoint. While another process keeps the database locked, turns wait
+ * for the retry (up to `MAX_QUEUED`).
  */
 export const DEFAULT_FLUSH_DELAY_MS = 25;
 export const DEFAULT_MAX_BATCH_TURNS = 64;
@@ -88,7 +89,6 @@ function makeDatabaseFilesPrivate(file: string): void {
  * batch (bounded by time and count, see `DEFAULT_MAX_BATCH_TURNS`); stored responses are written
  * at once (the next request may continue from them, and the client is told only once they are).
  */
-
 export class SqliteStore implements StateStore {
   readonly db: Database.Database;
   private queue: TurnRecord[] = [];
