@@ -5,6 +5,7 @@ import path from "node:path";
 import Database from "better-sqlite3";
 import { SqliteStore } from "../src/store/sqlite-store.js";
 import { test } from "./helpers/test.js";
+import { waitUntil } from "./helpers/wait-until.js";
 
 const turn = (sessionKey: string, at: number) => ({
   sessionKey,
@@ -22,7 +23,7 @@ const turn = (sessionKey: string, at: number) => ({
 test("a busy database never throws out of flush; the batch is written once it is free", async () => {
   const dir = await mkdtemp(path.join(os.tmpdir(), "openclaw-store-"));
   const file = path.join(dir, "openclaw.db");
-  const store = new SqliteStore(file, 5);
+  const store = new SqliteStore(file, { flushDelayMs: 5 });
   const errors: Error[] = [];
   store.onWriteError = (error) => errors.push(error);
   const other = new Database(file);
@@ -31,7 +32,13 @@ test("a busy database never throws out of flush; the batch is written once it is
     store.recordTurn(turn("s1", 1));
     assert.doesNotThrow(() => store.flush());
     other.exec("COMMIT");
-    await new Promise((resolve) => setTimeout(resolve, 400));
+    // Read through another connection: reading through the store would flush the batch itself.
+    const reader = new Database(file, { readonly: true });
+    try {
+      await waitUntil(() => reader.prepare("SELECT turns FROM sessions WHERE key = 's1'").get(), { what: "the retried batch" });
+    } finally {
+      reader.close();
+    }
     assert.deepEqual(errors, []);
     assert.equal(store.getSession("s1")?.session.turns, 1);
   } finally {

@@ -1,47 +1,12 @@
+import { chmodSync, closeSync, openSync } from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
 import { ensurePrivateDir } from "../config/paths.js";
 import type { StoredResponse } from "./response-store.js";
+import { type RetentionOptions, type RetentionSettings, RetentionTask } from "./retention.js";
 import type { SessionSummary, TurnRecord } from "./session-store.js";
+import { SCHEMA } from "./sqlite-schema.js";
 import type { StateStore } from "./state-store.js";
-
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS sessions (
-  key TEXT PRIMARY KEY,
-  agent_id TEXT NOT NULL,
-  channel TEXT,
-  created_at INTEGER NOT NULL,
-  updated_at INTEGER NOT NULL,
-  turns INTEGER NOT NULL DEFAULT 0,
-  prompt_tokens INTEGER NOT NULL DEFAULT 0,
-  completion_tokens INTEGER NOT NULL DEFAULT 0,
-  cost REAL NOT NULL DEFAULT 0,
-  last_model TEXT
-);
-CREATE INDEX IF NOT EXISTS sessions_updated ON sessions (updated_at DESC);
-CREATE TABLE IF NOT EXISTS turns (
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
-  session_key TEXT NOT NULL REFERENCES sessions (key) ON DELETE CASCADE,
-  at INTEGER NOT NULL,
-  endpoint TEXT NOT NULL,
-  model TEXT NOT NULL,
-  status TEXT NOT NULL,
-  error TEXT,
-  input TEXT NOT NULL,
-  output TEXT,
-  usage TEXT,
-  cost REAL
-);
-CREATE INDEX IF NOT EXISTS turns_session ON turns (session_key, id);
-CREATE TABLE IF NOT EXISTS responses (
-  id TEXT PRIMARY KEY,
-  agent_id TEXT NOT NULL,
-  created_at INTEGER NOT NULL,
-  response TEXT NOT NULL,
-  history TEXT NOT NULL,
-  output TEXT NOT NULL
-);
-`;
 
 interface SessionRow {
   key: string;
@@ -82,12 +47,48 @@ const toSummary = (row: SessionRow): SessionSummary => ({
   lastModel: row.last_model,
 });
 
-/**
- * SQLite in WAL mode under the state dir. Turns are queued and written in one transaction per
- * batch; stored responses are written at once (the next request may continue from them).
- */
 const MAX_QUEUED = 10_000;
 
+export interface SqliteStoreOptions {
+  /** Longest a recorded turn waits in memory before it is written. */
+  flushDelayMs?: number;
+  /** Most turns that wait in memory: reaching it writes the batch at once. */
+  maxBatchTurns?: number;
+}
+
+/**
+ * What a hard crash (`kill -9`) can lose: the turns still queued in memory, so at most
+ * `DEFAULT_FLUSH_DELAY_MS` of them and never more than `DEFAULT_MAX_BATCH_TURNS`. A written
+ * batch survives a process crash (WAL, synchronous=NORMAL); a power loss may lose the last
+ * transactions since a checkpoint. While another process keeps the database locked, turns wait
+ * for the retry (up to `MAX_QUEUED`).
+ */
+export const DEFAULT_FLUSH_DELAY_MS = 25;
+export const DEFAULT_MAX_BATCH_TURNS = 64;
+
+const DB_FILE_SUFFIXES = ["", "-wal", "-shm", "-journal"];
+
+/**
+ * The database holds prompts: 0600 whatever the directory's mode. SQLite creates the database
+ * 0644 (less the umask) and gives its -wal/-shm the database's mode, so the database is created
+ * here first, and files left by older versions are tightened.
+ */
+function makeDatabaseFilesPrivate(file: string): void {
+  closeSync(openSync(file, "a", 0o600));
+  for (const suffix of DB_FILE_SUFFIXES) {
+    try {
+      chmodSync(`${file}${suffix}`, 0o600);
+    } catch (error) {
+      if ((error as { code?: string }).code !== "ENOENT") throw error;
+    }
+  }
+}
+
+/**
+ * SQLite in WAL mode under the state dir. Turns are queued and written in one transaction per
+ * batch (bounded by time and count, see `DEFAULT_MAX_BATCH_TURNS`); stored responses are written
+ * at once (the next request may continue from them, and the client is told only once they are).
+ */
 export class SqliteStore implements StateStore {
   readonly db: Database.Database;
   private queue: TurnRecord[] = [];
@@ -100,12 +101,20 @@ export class SqliteStore implements StateStore {
   onWriteError: (error: Error, droppedTurns: number) => void = () => undefined;
   private retries = 0;
 
-  constructor(
-    file: string,
-    private readonly flushDelayMs = 25,
-  ) {
-    if (file !== ":memory:") ensurePrivateDir(path.dirname(file));
+  private retention: RetentionTask | undefined;
+  private readonly flushDelayMs: number;
+  private readonly maxBatchTurns: number;
+
+  constructor(file: string, options: SqliteStoreOptions = {}) {
+    this.flushDelayMs = options.flushDelayMs ?? DEFAULT_FLUSH_DELAY_MS;
+    this.maxBatchTurns = options.maxBatchTurns ?? DEFAULT_MAX_BATCH_TURNS;
+    if (file !== ":memory:") {
+      ensurePrivateDir(path.dirname(file));
+      makeDatabaseFilesPrivate(file);
+    }
     this.db = new Database(file);
+    // Lets retention hand freed pages back to the file system; takes effect only for a new database.
+    this.db.pragma("auto_vacuum = INCREMENTAL");
     this.db.pragma("journal_mode = WAL");
     this.db.pragma("synchronous = NORMAL");
     this.db.pragma("foreign_keys = ON");
@@ -192,7 +201,7 @@ export class SqliteStore implements StateStore {
       this.onWriteError(new Error("the session database is locked; oldest turns dropped"), dropped.length);
     }
     // While a locked database is being retried, wait for the retry rather than block on it again.
-    if (this.queue.length >= 256 && this.retries === 0) this.flush();
+    if (this.queue.length >= this.maxBatchTurns && this.retries === 0) this.flush();
     else this.timer ??= setTimeout(() => this.flush(), this.flushDelayMs);
   }
 
@@ -284,8 +293,18 @@ export class SqliteStore implements StateStore {
     return this.db.prepare("DELETE FROM responses WHERE id = ?").run(id).changes > 0;
   }
 
+  /** Bound the database by age and size (`gateway.sessions`): a pass now, then periodically. */
+  startMaintenance(settings?: RetentionSettings, options?: RetentionOptions): RetentionTask {
+    this.retention?.stop();
+    this.retention = new RetentionTask(this.db, settings, options);
+    this.retention.start();
+    return this.retention;
+  }
+
   close(): void {
+    this.retention?.stop();
     this.flush();
+    // Closing the last connection checkpoints the WAL and removes it.
     this.db.close();
   }
 }

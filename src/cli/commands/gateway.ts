@@ -63,6 +63,7 @@ export async function runGateway(options: GatewayOptions, verbose: boolean): Pro
   const { secret, ...live } = await buildLiveSettings({ config, paths, credentials, enableEndpoints, logger });
   const store = openStateStore(paths.stateDir);
   store.onWriteError = (error, dropped) => logger.error({ err: error.message, dropped }, "could not record session turns");
+  store.startMaintenance(config.gateway?.sessions, { onError: (error) => logger.warn({ err: error.message }, "session retention failed") });
   const ctx: GatewayContext = { ...live, store, logger };
   const { endpoints } = ctx;
   const server = createGatewayServer(ctx);

@@ -142,12 +142,17 @@ export class ResponseStreamTranslator {
     this.calls.clear();
   }
 
-  /** The upstream finished: close what is open, then `completed` (or `incomplete` when cut short). */
-  async finish(): Promise<ResponseObject> {
+  /**
+   * The upstream finished: close what is open, then `completed` (or `incomplete` when cut short).
+   * `beforeEnd` sees the final response before the client is told it ended (storing it); when it
+   * throws, nothing final is sent and the caller may still `fail()`.
+   */
+  async finish(beforeEnd?: (response: ResponseObject) => void | Promise<void>): Promise<ResponseObject> {
     await this.closeText();
     await this.closeCalls();
-    this.ended = true;
     this.response = completeResponse(this.response, [...this.items], this.usage, this.finishReason);
+    await beforeEnd?.(this.response);
+    this.ended = true;
     await this.send(this.response.status === "incomplete" ? "response.incomplete" : "response.completed", { response: this.response });
     return this.response;
   }

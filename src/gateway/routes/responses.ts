@@ -1,7 +1,7 @@
 import { routeRequest } from "../../agents/route-request.js";
 import { completeChat, streamChat } from "../../agents/run-chat.js";
 import { costOf, resolveSessionKey } from "../../agents/session.js";
-import { InvalidRequestError, isOpenClawError, NotFoundError } from "../../shared/errors.js";
+import { errorCode, InvalidRequestError, isOpenClawError, NotFoundError, OpenClawError } from "../../shared/errors.js";
 import type { ChatMessage, Usage } from "../../shared/wire.js";
 import { type GatewayContext, header, logFallbacks, type RouteHandler } from "../context.js";
 import { abortOnClientClose, expectObject, readJsonBody, sendJson } from "../http.js";
@@ -39,6 +39,15 @@ function storedId(request: { url?: string | undefined }): string {
   }
 }
 
+/** 507 when the disk is full (retrying later may work), 500 otherwise; never an id that was not stored. */
+function notStored(error: unknown): OpenClawError {
+  const full = /^SQLITE_FULL/.test(errorCode(error) ?? "");
+  return new OpenClawError(
+    `the response could not be stored${full ? " (the gateway's disk is full)" : ""}, so it is not returned: retry later, or send store: false`,
+    { status: full ? 507 : 500, type: "server_error", code: "response_not_stored", cause: error },
+  );
+}
+
 const notFound = (id: string, param: string | null = null) =>
   new NotFoundError(`Response with id '${id}' not found.`, { code: "response_not_found", param });
 
@@ -69,20 +78,31 @@ export const handleCreateResponse: RouteHandler = async (ctx, request, response,
 
   const signal = abortOnClientClose(response);
 
+  // A response the client may continue from (previous_response_id) is stored before it is
+  // answered: an id that was never stored must not reach the client.
+  const save = (final: ResponseObject) => {
+    if (!final.store) return;
+    try {
+      ctx.store.saveResponse({
+        id,
+        agentId: agent.id,
+        createdAt,
+        response: final,
+        history: conversation,
+        output: outputToMessages(final.output),
+      });
+    } catch (error) {
+      ctx.logger.error({ err: (error as Error).message, id }, "could not store the response");
+      throw notStored(error);
+    }
+  };
+
   const remember = async (
     final: ResponseObject,
     model: string,
     usage: Usage | null,
     modelRef: Parameters<GatewayContext["runtime"]["findModel"]>[0],
   ) => {
-    const output = outputToMessages(final.output);
-    if (final.store) {
-      try {
-        ctx.store.saveResponse({ id, agentId: agent.id, createdAt, response: final, history: conversation, output });
-      } catch (error) {
-        ctx.logger.error({ err: (error as Error).message, id }, "could not store the response");
-      }
-    }
     ctx.store.recordTurn({
       sessionKey,
       agentId: agent.id,
@@ -90,7 +110,7 @@ export const handleCreateResponse: RouteHandler = async (ctx, request, response,
       model,
       endpoint: "responses",
       input,
-      output: output[0] ?? null,
+      output: outputToMessages(final.output)[0] ?? null,
       usage,
       cost: costOf(usage, (await ctx.runtime.findModel(modelRef))?.cost),
       status: final.status === "failed" ? "error" : "ok",
@@ -111,6 +131,13 @@ export const handleCreateResponse: RouteHandler = async (ctx, request, response,
         choice?.finish_reason,
       ),
     );
+    try {
+      save(final);
+    } catch (error) {
+      const failed = { ...final, status: "failed" as const, error: { code: "response_not_stored", message: (error as Error).message } };
+      await remember(failed, ref.ref, result.usage ?? null, ref);
+      throw error;
+    }
     sendJson(response, 200, final);
     await remember(final, ref.ref, result.usage ?? null, ref);
     return;
@@ -136,7 +163,7 @@ export const handleCreateResponse: RouteHandler = async (ctx, request, response,
       if (chunk.usage) usage = chunk.usage;
       await translator.push(chunk);
     }
-    final = await translator.finish();
+    final = await translator.finish(save);
   } catch (error) {
     if (signal.aborted) {
       log.error = "client disconnected";
@@ -145,6 +172,14 @@ export const handleCreateResponse: RouteHandler = async (ctx, request, response,
     const message = error instanceof Error ? error.message : String(error);
     log.error = message;
     final = await translator.fail({ code: isOpenClawError(error) ? (error.code ?? "server_error") : "server_error", message });
+    // A failed response is kept too (it can be retrieved), unless storing is what failed.
+    if (errorCode(error) !== "response_not_stored") {
+      try {
+        save(final);
+      } catch {
+        // Logged by save; the client already has its `response.failed`.
+      }
+    }
   }
   endEventStream(response);
   await remember(final, ref.ref, usage, ref);

@@ -1,0 +1,39 @@
+/** The session database: sessions with their turns (cascading), and stored `/v1/responses` results. */
+export const SCHEMA = `
+CREATE TABLE IF NOT EXISTS sessions (
+  key TEXT PRIMARY KEY,
+  agent_id TEXT NOT NULL,
+  channel TEXT,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  turns INTEGER NOT NULL DEFAULT 0,
+  prompt_tokens INTEGER NOT NULL DEFAULT 0,
+  completion_tokens INTEGER NOT NULL DEFAULT 0,
+  cost REAL NOT NULL DEFAULT 0,
+  last_model TEXT
+);
+CREATE INDEX IF NOT EXISTS sessions_updated ON sessions (updated_at DESC);
+CREATE TABLE IF NOT EXISTS turns (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  session_key TEXT NOT NULL REFERENCES sessions (key) ON DELETE CASCADE,
+  at INTEGER NOT NULL,
+  endpoint TEXT NOT NULL,
+  model TEXT NOT NULL,
+  status TEXT NOT NULL,
+  error TEXT,
+  input TEXT NOT NULL,
+  output TEXT,
+  usage TEXT,
+  cost REAL
+);
+CREATE INDEX IF NOT EXISTS turns_session ON turns (session_key, id);
+CREATE TABLE IF NOT EXISTS responses (
+  id TEXT PRIMARY KEY,
+  agent_id TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  response TEXT NOT NULL,
+  history TEXT NOT NULL,
+  output TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS responses_created ON responses (created_at);
+`;
