@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import { AuthenticationError, RateLimitError } from "../shared/errors.js";
-import { clientKey, LOOPBACK_CLIENT } from "./client-address.js";
+import { LOOPBACK_CLIENT, socketClientKey } from "./client-address.js";
 import { FailureLimiter, type LockoutPolicy } from "./lockout.js";
 
 export interface RateLimitPolicy extends LockoutPolicy {
@@ -42,7 +42,7 @@ export class GatewayAuth {
   }
 
   check(request: IncomingMessage): void {
-    const client = clientKey(request.socket.remoteAddress);
+    const client = this.limiter ? socketClientKey(request.socket) : "";
     const limiter = this.rateLimit?.exemptLoopback && client === LOOPBACK_CLIENT ? undefined : this.limiter;
     const verdict = limiter?.check(client);
     if (verdict?.locked) {

@@ -1,4 +1,4 @@
-import { isIPv4, isIPv6 } from "node:net";
+import { isIPv4, isIPv6, type Socket } from "node:net";
 
 /** The key every loopback address (127.0.0.0/8, ::1, ::ffff:127.x) shares. */
 export const LOOPBACK_CLIENT = "loopback";
@@ -31,4 +31,16 @@ export function clientKey(address: string | undefined): string {
   return `${firstGroups(text, 4)
     .map((group) => group.replace(/^0+(?=.)/, ""))
     .join(":")}::/64`;
+}
+
+const socketKeys = new WeakMap<Socket, string>();
+
+/** clientKey for a connection, worked out once per connection rather than per request. */
+export function socketClientKey(socket: Socket): string {
+  let key = socketKeys.get(socket);
+  if (key === undefined) {
+    key = clientKey(socket.remoteAddress);
+    socketKeys.set(socket, key);
+  }
+  return key;
 }

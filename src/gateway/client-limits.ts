@@ -1,6 +1,6 @@
 import type { IncomingMessage, Server } from "node:http";
 import type { Socket } from "node:net";
-import { clientKey } from "./client-address.js";
+import { socketClientKey } from "./client-address.js";
 
 /** A body the gateway refused is still read (and discarded) up to this much, so the client sees the answer. */
 export const LINGER_MAX_BYTES = 32 * 1024 * 1024;
@@ -15,7 +15,7 @@ export function limitConnectionsPerClient(server: Server, max: () => number, gra
   const open = new Map<string, number>();
   const refused = new WeakSet<Socket>();
   server.on("connection", (socket: Socket) => {
-    const key = clientKey(socket.remoteAddress);
+    const key = socketClientKey(socket);
     const count = (open.get(key) ?? 0) + 1;
     open.set(key, count);
     socket.once("close", () => {

@@ -67,8 +67,10 @@ export class FailureLimiter {
   }
 
   succeeded(client: string): void {
-    this.clients.delete(client);
-    touch(this.trusted, client, this.now() + TRUSTED_FOR_MS, this.maxTracked);
+    if (this.clients.size > 0) this.clients.delete(client);
+    const now = this.now();
+    // Renewed at most once a minute: most requests only read the map.
+    if ((this.trusted.get(client) ?? 0) - now < TRUSTED_FOR_MS - 60_000) touch(this.trusted, client, now + TRUSTED_FOR_MS, this.maxTracked);
   }
 
   failed(client: string): void {
