@@ -161,3 +161,12 @@ test("a client that disconnects during its upload is logged as a 499, not an une
   assert.ok(aborted, JSON.stringify(logs));
   assert.ok(!gateway.stdout().includes("unexpected error"), gateway.stdout());
 });
+
+test("a path longer than 2048 characters is a 414 before routing, and the log keeps only its start", async () => {
+  const response = await fetch(`${gateway.url}/v1/models/${"p".repeat(10_000)}`, { headers: { authorization: `Bearer ${GATEWAY_TOKEN}` } });
+  assert.equal(response.status, 414);
+  assert.equal((await jsonOf(response)).error.code, "uri_too_long");
+  const [entry] = await logged(1);
+  assert.ok(String(entry?.path).length <= 256);
+  assert.ok(!gateway.stdout().includes("p".repeat(300)));
+});
