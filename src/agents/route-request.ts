@@ -1,6 +1,6 @@
 import type { ModelRef } from "../models/model-ref.js";
 import type { ModelRuntime } from "../models/model-runtime.js";
-import { InvalidRequestError, NotFoundError, PermissionError } from "../shared/errors.js";
+import { InvalidRequestError, NotFoundError, OpenClawError, PermissionError } from "../shared/errors.js";
 import { agentIdFromModel, defaultAgentId, type ResolvedAgent, resolveAgent } from "./agent-config.js";
 
 export interface RoutedRequest {
@@ -29,6 +29,19 @@ export function pickAgent(
       param: fromModel ? "model" : null,
     });
   return { agent, byModel: fromModel !== undefined };
+}
+
+/** Providers a request could use now: those holding a credential, and configured ones that need none. */
+export function providersSetUp(runtime: ModelRuntime): string[] {
+  return [...runtime.providerIds].filter((id) => {
+    if (runtime.credential(id) !== undefined) return true;
+    if (runtime.config.models?.providers?.[id] === undefined) return false;
+    try {
+      return !runtime.provider(id).definition.requiresCredential;
+    } catch {
+      return false;
+    }
+  });
 }
 
 /** The refs an agent may use, or undefined when it may use any. */
@@ -68,10 +81,18 @@ async function resolveRoute(runtime: ModelRuntime, input: RouteInput): Promise<R
   const { agent, byModel } = pickAgent(runtime, input.model, input.agentHeader);
   const explicit = byModel ? undefined : input.model;
   if (!explicit && !agent.primary && !runtime.defaultModel()) {
-    throw new InvalidRequestError(`agent ${agent.id} has no model: set agents.defaults.model.primary`, {
-      param: "model",
-      code: "model_not_set",
-    });
+    // Nothing the client can fix: the gateway itself is not set up yet.
+    if (providersSetUp(runtime).length === 0)
+      throw new OpenClawError("the gateway has no provider credential yet: run `openclaw onboard` on the gateway's machine", {
+        status: 503,
+        type: "server_error",
+        code: "gateway_not_configured",
+        param: "model",
+      });
+    throw new InvalidRequestError(
+      `agent ${agent.id} has no default model: pass model as provider/model, or set agents.defaults.model.primary (openclaw onboard sets one)`,
+      { param: "model", code: "model_not_set" },
+    );
   }
   const chain = runtime.modelChain(explicit ?? agent.primary, agent.fallbacks);
   const allowed = allowedRefs(runtime, agent);

@@ -1,8 +1,10 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "pino";
 import type { ModelRuntime } from "../models/model-runtime.js";
+import { InvalidRequestError } from "../shared/errors.js";
 import type { StateStore } from "../store/state-store.js";
 import type { GatewayAuth } from "./auth.js";
+import { MAX_IDENTIFIER_LENGTH } from "./http.js";
 
 export interface GatewayContext {
   /** Replaced as a whole when the config or the credentials change (requests in flight keep theirs). */
@@ -12,8 +14,18 @@ export interface GatewayContext {
   logger: Logger;
   endpoints: { chatCompletions: boolean; responses: boolean };
   maxBodyBytes: number;
+  /** Bounds on what clients send (gateway.http.*); read per request, so a reload applies at once. */
+  clientLimits: ClientLimits;
   /** Origins allowed by CORS; empty means no browser origin. */
   corsOrigins: string[];
+}
+
+export interface ClientLimits {
+  maxJsonDepth: number;
+  /** Whole request (headers + body) must arrive within this; 0 = never (Node's meaning). */
+  requestTimeoutMs: number;
+  headersTimeoutMs: number;
+  maxConnectionsPerClient: number;
 }
 
 /** What a route adds to the request's log line. */
@@ -27,9 +39,17 @@ export interface RequestLog {
 
 export type RouteHandler = (ctx: GatewayContext, request: IncomingMessage, response: ServerResponse, log: RequestLog) => Promise<void>;
 
+/** An `x-openclaw-*` header; each names something (agent, session, channel), so its length is capped. */
 export function header(request: IncomingMessage, name: string): string | undefined {
   const value = request.headers[name];
-  return (Array.isArray(value) ? value[0] : value)?.trim() || undefined;
+  const text = (Array.isArray(value) ? value[0] : value)?.trim() || undefined;
+  if (text !== undefined && text.length > MAX_IDENTIFIER_LENGTH) {
+    throw new InvalidRequestError(`header ${name} is longer than ${MAX_IDENTIFIER_LENGTH} characters`, {
+      param: name,
+      code: "string_above_max_length",
+    });
+  }
+  return text;
 }
 
 /** Fallbacks are worth a log line: the client asked for one model and got another. */

@@ -1,7 +1,17 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { InvalidRequestError, isOpenClawError, OpenClawError, RateLimitError, UpstreamError } from "../shared/errors.js";
+import { DEFAULT_MAX_JSON_DEPTH, exceedsJsonDepth } from "./json-depth.js";
 
 export const DEFAULT_MAX_BODY_BYTES = 20 * 1024 * 1024;
+
+/**
+ * Longest client string used as an identifier (model, user, previous_response_id, the
+ * x-openclaw-* headers): each reaches a cache key, a log line or a database row.
+ */
+export const MAX_IDENTIFIER_LENGTH = 256;
+
+/** Top-level body fields the gateway uses as identifiers; the rest is forwarded and bounded by the body size. */
+const IDENTIFIER_FIELDS = ["model", "user", "previous_response_id"] as const;
 
 export class PayloadTooLargeError extends OpenClawError {
   constructor(limit: number) {
@@ -27,36 +37,85 @@ export class MethodNotAllowedError extends OpenClawError {
   }
 }
 
+/** The client went away before its request was complete: nothing to answer, nothing unexpected. */
+export class ClientAbortError extends OpenClawError {
+  constructor() {
+    super("the client closed the connection before its request was complete", {
+      status: 499,
+      type: "invalid_request_error",
+      code: "client_closed_request",
+    });
+  }
+}
+
 function readBody(request: IncomingMessage, limit: number): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    request.on("data", (chunk: Buffer) => {
+    const onData = (chunk: Buffer) => {
       size += chunk.length;
       if (size > limit) {
-        request.removeAllListeners("data");
-        request.resume();
+        // The rest is drained (bounded) by the server once the 413 is sent, so the client can read it.
+        request.off("data", onData);
+        request.pause();
         reject(new PayloadTooLargeError(limit));
       } else chunks.push(chunk);
-    });
+    };
+    request.on("data", onData);
     request.once("end", () =>
       resolve(chunks.length === 1 ? (chunks[0] as Buffer).toString("utf8") : Buffer.concat(chunks).toString("utf8")),
     );
-    request.once("error", reject);
+    // Node reports a client gone mid-upload as an error ("aborted") or only as a close.
+    request.once("error", () => reject(new ClientAbortError()));
+    request.once("close", () => {
+      if (!request.complete) reject(new ClientAbortError());
+    });
   });
 }
 
-/** Read and parse a JSON body, refusing more than `limit` bytes without buffering them. */
+/** Per-request body settings, attached by the server so routes keep calling `readJsonBody(request, maxBodyBytes)`. */
+const bodySettings = new WeakMap<IncomingMessage, { maxJsonDepth: number }>();
+
+export function setBodySettings(request: IncomingMessage, settings: { maxJsonDepth: number }): void {
+  bodySettings.set(request, settings);
+}
+
+function checkIdentifiers(body: unknown): void {
+  if (typeof body !== "object" || body === null || Array.isArray(body)) return;
+  for (const field of IDENTIFIER_FIELDS) {
+    const value = (body as Record<string, unknown>)[field];
+    if (typeof value === "string" && value.length > MAX_IDENTIFIER_LENGTH) {
+      throw new InvalidRequestError(`${field} is longer than ${MAX_IDENTIFIER_LENGTH} characters`, {
+        param: field,
+        code: "string_above_max_length",
+      });
+    }
+  }
+}
+
+/**
+ * Read and parse a JSON body, refusing more than `limit` bytes without buffering them, nesting
+ * deeper than `gateway.http.maxJsonDepth` before parsing, and identifier fields that are too long.
+ */
 export async function readJsonBody(request: IncomingMessage, limit: number): Promise<unknown> {
   const declared = Number(request.headers["content-length"]);
   if (declared > limit) throw new PayloadTooLargeError(limit);
   const text = await readBody(request, limit);
   if (!text.trim()) throw new InvalidRequestError("the request body is empty; send a JSON object", { code: "invalid_json" });
+  const maxDepth = bodySettings.get(request)?.maxJsonDepth ?? DEFAULT_MAX_JSON_DEPTH;
+  if (exceedsJsonDepth(text, maxDepth)) {
+    throw new InvalidRequestError(`the request body nests deeper than ${maxDepth} levels (gateway.http.maxJsonDepth)`, {
+      code: "json_too_deep",
+    });
+  }
+  let body: unknown;
   try {
-    return JSON.parse(text);
+    body = JSON.parse(text);
   } catch (error) {
     throw new InvalidRequestError(`the request body is not valid JSON: ${(error as Error).message}`, { code: "invalid_json" });
   }
+  checkIdentifiers(body);
+  return body;
 }
 
 export function sendJson(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -67,6 +126,7 @@ export function sendJson(response: ServerResponse, status: number, body: unknown
 
 /** Any error → an OpenAI-shaped body with the right status (and Retry-After / Allow). */
 export function sendError(response: ServerResponse, error: unknown): void {
+  if (response.destroyed) return;
   if (response.headersSent) {
     response.destroy();
     return;
@@ -78,8 +138,6 @@ export function sendError(response: ServerResponse, error: unknown): void {
   const retryAfter = known instanceof RateLimitError || known instanceof UpstreamError ? known.retryAfterSeconds : undefined;
   if (retryAfter !== undefined) headers["retry-after"] = String(Math.max(1, Math.ceil(retryAfter)));
   if (known instanceof MethodNotAllowedError) headers.allow = known.allow.join(", ");
-  // A body we refused to read may still be arriving: close rather than keep a dirty connection.
-  if (known instanceof PayloadTooLargeError) headers.connection = "close";
   sendJson(response, known.status, known.toBody(), headers);
 }
 

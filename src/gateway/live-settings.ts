@@ -9,16 +9,42 @@ import type { StatePaths } from "../config/paths.js";
 import type { OpenClawConfig } from "../config/schema.js";
 import { ModelRuntime } from "../models/model-runtime.js";
 import { GatewayAuth, type RateLimitPolicy } from "./auth.js";
-import type { GatewayContext } from "./context.js";
+import type { ClientLimits, GatewayContext } from "./context.js";
 import { DEFAULT_MAX_BODY_BYTES } from "./http.js";
+import { DEFAULT_MAX_JSON_DEPTH } from "./json-depth.js";
 
 export function rateLimitPolicy(config: OpenClawConfig): RateLimitPolicy | undefined {
   const limit = config.gateway?.auth?.rateLimit;
   if (!limit) return undefined;
-  return { maxAttempts: limit.maxAttempts ?? 10, windowMs: limit.windowMs ?? 60_000, lockoutMs: limit.lockoutMs ?? 300_000 };
+  const maxAttempts = limit.maxAttempts ?? 10;
+  return {
+    maxAttempts,
+    windowMs: limit.windowMs ?? 60_000,
+    lockoutMs: limit.lockoutMs ?? 300_000,
+    // Ten clients' worth: a few users mistyping at once never trip it; rotating addresses gains 10x at most.
+    globalMaxAttempts: limit.globalMaxAttempts ?? maxAttempts * 10,
+    exemptLoopback: limit.exemptLoopback ?? false,
+  };
 }
 
-export interface LiveSettings extends Pick<GatewayContext, "runtime" | "auth" | "endpoints" | "maxBodyBytes" | "corsOrigins"> {
+export const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
+export const DEFAULT_HEADERS_TIMEOUT_MS = 60_000;
+export const DEFAULT_MAX_CONNECTIONS_PER_CLIENT = 256;
+
+export function clientLimits(config: OpenClawConfig): ClientLimits {
+  const http = config.gateway?.http;
+  const requestTimeoutMs = http?.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  return {
+    maxJsonDepth: http?.maxJsonDepth ?? DEFAULT_MAX_JSON_DEPTH,
+    requestTimeoutMs,
+    // Node refuses a headers timeout longer than the request timeout.
+    headersTimeoutMs: Math.min(http?.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS, requestTimeoutMs),
+    maxConnectionsPerClient: http?.maxConnectionsPerClient ?? DEFAULT_MAX_CONNECTIONS_PER_CLIENT,
+  };
+}
+
+export interface LiveSettings
+  extends Pick<GatewayContext, "runtime" | "auth" | "endpoints" | "maxBodyBytes" | "clientLimits" | "corsOrigins"> {
   secret: GatewaySecret;
 }
 
@@ -57,6 +83,7 @@ export async function buildLiveSettings(options: {
       responses: options.enableEndpoints || config.gateway?.http?.endpoints?.responses?.enabled === true,
     },
     maxBodyBytes: config.gateway?.http?.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+    clientLimits: clientLimits(config),
     corsOrigins: config.gateway?.http?.cors?.origins ?? [],
   };
 }

@@ -1,8 +1,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { performance } from "node:perf_hooks";
-import { NotFoundError } from "../shared/errors.js";
-import type { GatewayContext, RequestLog, RouteHandler } from "./context.js";
-import { abortOnClientClose, MethodNotAllowedError, sendError, sendJson } from "./http.js";
+import { NotFoundError, OpenClawError, RateLimitError } from "../shared/errors.js";
+import { answerClientError, limitConnectionsPerClient, lingerOnUnreadBody } from "./client-limits.js";
+import type { ClientLimits, GatewayContext, RequestLog, RouteHandler } from "./context.js";
+import { abortOnClientClose, ClientAbortError, MethodNotAllowedError, sendError, sendJson, setBodySettings } from "./http.js";
 import { handleChatCompletions } from "./routes/chat-completions.js";
 import { handleEmbeddings } from "./routes/embeddings.js";
 import { handleGetModel, handleListModels } from "./routes/models.js";
@@ -63,14 +64,49 @@ function applyCors(ctx: GatewayContext, request: IncomingMessage, response: Serv
   return true;
 }
 
+/** Longer paths are refused before routing; the log keeps at most LOGGED_PATH_LENGTH of one. */
+const MAX_PATH_LENGTH = 2048;
+const LOGGED_PATH_LENGTH = 256;
+
+/** How often Node looks for requests past their timeouts: often enough that a timeout is honoured closely. */
+function checkingInterval(limits: ClientLimits): number {
+  const shortest = Math.min(limits.requestTimeoutMs || Number.POSITIVE_INFINITY, limits.headersTimeoutMs);
+  return Math.max(50, Math.min(1_000, Math.floor(shortest / 4)));
+}
+
+/** New timeouts from a config reload (the checking interval stays as it started). */
+export function applyTimeouts(server: Server, limits: ClientLimits): void {
+  server.requestTimeout = limits.requestTimeoutMs;
+  server.headersTimeout = limits.headersTimeoutMs;
+}
+
+export interface GatewayServer {
+  server: Server;
+  /** Resolves when every request handler has returned (including recording its turn), or after `timeoutMs`. */
+  settled(timeoutMs: number): Promise<void>;
+}
+
 /**
  * The only place that listens. Every request: route, method, bearer auth, endpoint switch,
  * handler; every failure becomes an OpenAI-shaped error; one log line when it ends.
  */
-export function createGatewayServer(ctx: GatewayContext): Server {
+export function createGatewayServer(ctx: GatewayContext): GatewayServer {
   const handle = async (request: IncomingMessage, response: ServerResponse, log: RequestLog) => {
     const path = (request.url ?? "/").split("?")[0] as string;
     const method = request.method ?? "GET";
+    if (isRefused(request.socket)) {
+      response.setHeader("connection", "close");
+      throw new RateLimitError(`too many open connections from this client (gateway.http.maxConnectionsPerClient)`, {
+        retryAfterSeconds: 1,
+        code: "too_many_connections",
+      });
+    }
+    if (path.length > MAX_PATH_LENGTH)
+      throw new OpenClawError(`the request path is longer than ${MAX_PATH_LENGTH} characters`, {
+        status: 414,
+        type: "invalid_request_error",
+        code: "uri_too_long",
+      });
     if (applyCors(ctx, request, response)) return;
     if (path === "/healthz" || path === "/health") {
       sendJson(response, 200, { ok: true });
@@ -89,27 +125,61 @@ export function createGatewayServer(ctx: GatewayContext): Server {
     await handler(ctx, request, response, log);
   };
 
-  return createServer({ keepAliveTimeout: 65_000, headersTimeout: 60_000, requestTimeout: 0 }, (request, response) => {
-    const started = performance.now();
-    const log: RequestLog = {};
-    abortOnClientClose(response);
-    response.once("close", () => {
-      ctx.logger.info(
-        {
-          method: request.method,
-          path: (request.url ?? "/").split("?")[0],
-          status: response.headersSent ? response.statusCode : 499,
-          ms: Math.round((performance.now() - started) * 100) / 100,
-          ...log,
-          ...(response.writableFinished ? {} : { aborted: true }),
-        },
-        "request",
-      );
-    });
-    handle(request, response, log).catch((error: unknown) => {
-      log.error = error instanceof Error ? error.message : String(error);
-      if (!(error instanceof Error) || !("status" in error)) ctx.logger.error({ err: error }, "unexpected error");
-      sendError(response, error);
-    });
-  });
+  const inFlight = new Set<Promise<void>>();
+  const limits = ctx.clientLimits;
+  const server = createServer(
+    {
+      keepAliveTimeout: 65_000,
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      connectionsCheckingInterval: checkingInterval(limits),
+    },
+    (request, response) => {
+      const started = performance.now();
+      const log: RequestLog = {};
+      abortOnClientClose(response);
+      setBodySettings(request, ctx.clientLimits);
+      response.once("close", () => {
+        ctx.logger.info(
+          {
+            method: request.method,
+            path: (request.url ?? "/").split("?")[0]?.slice(0, LOGGED_PATH_LENGTH),
+            status: response.headersSent ? response.statusCode : 499,
+            ms: Math.round((performance.now() - started) * 100) / 100,
+            ...log,
+            ...(response.writableFinished ? {} : { aborted: true }),
+          },
+          "request",
+        );
+      });
+      const done = handle(request, response, log).catch((error: unknown) => {
+        log.error = error instanceof Error ? error.message : String(error);
+        // A client gone mid-upload is logged by its request line (status 499), nothing more.
+        if (error instanceof ClientAbortError) return;
+        if (!(error instanceof Error) || !("status" in error)) ctx.logger.error({ err: error }, "unexpected error");
+        sendError(response, error);
+        lingerOnUnreadBody(request);
+      });
+      inFlight.add(done);
+      const forget = () => inFlight.delete(done);
+      void done.then(forget, forget);
+    },
+  );
+  server.on("clientError", answerClientError);
+  const isRefused = limitConnectionsPerClient(server, () => ctx.clientLimits.maxConnectionsPerClient);
+
+  return {
+    server,
+    async settled(timeoutMs) {
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, timeoutMs);
+      });
+      while (inFlight.size > 0) {
+        const all = Promise.allSettled([...inFlight]).then(() => "done" as const);
+        if ((await Promise.race([all, deadline.then(() => "late" as const)])) === "late") break;
+      }
+      clearTimeout(timer);
+    },
+  };
 }

@@ -1,4 +1,5 @@
 import type { Server } from "node:http";
+import { providersSetUp } from "../../agents/route-request.js";
 import { CredentialStore } from "../../auth/credential-store.js";
 import { resolveGatewaySecret } from "../../auth/gateway-secret.js";
 import { loadConfig } from "../../config/load.js";
@@ -6,7 +7,8 @@ import { ensurePrivateDir } from "../../config/paths.js";
 import type { GatewayContext } from "../../gateway/context.js";
 import { buildLiveSettings, fingerprint, watchFiles } from "../../gateway/live-settings.js";
 import { createLogger } from "../../gateway/logger.js";
-import { createGatewayServer } from "../../gateway/server.js";
+import { applyTimeouts, createGatewayServer } from "../../gateway/server.js";
+import { assertServable } from "../../gateway/startup-check.js";
 import { DEFAULT_DISCOVERY_TTL_SECONDS } from "../../models/discovery-cache.js";
 import { ConfigError, errorCode, InvalidRequestError } from "../../shared/errors.js";
 import { openStateStore } from "../../store/sqlite-store.js";
@@ -20,6 +22,9 @@ export interface GatewayOptions {
 }
 
 export const DEFAULT_GATEWAY_PORT = 18789;
+
+/** After the connections are closed, how long shutdown waits for request handlers to record their turns. */
+const HANDLER_SETTLE_MS = 5_000;
 
 function bindAddress(bind: string): string {
   if (bind === "loopback" || bind === "localhost") return "127.0.0.1";
@@ -61,19 +66,24 @@ export async function runGateway(options: GatewayOptions, verbose: boolean): Pro
   const logger = createLogger(verbose);
   const enableEndpoints = options.enableEndpoints === true;
   const { secret, ...live } = await buildLiveSettings({ config, paths, credentials, enableEndpoints, logger });
+  assertServable(live.runtime);
   const store = openStateStore(paths.stateDir);
   store.onWriteError = (error, dropped) => logger.error({ err: error.message, dropped }, "could not record session turns");
   store.startMaintenance(config.gateway?.sessions, { onError: (error) => logger.warn({ err: error.message }, "session retention failed") });
   const ctx: GatewayContext = { ...live, store, logger };
   const { endpoints } = ctx;
-  const server = createGatewayServer(ctx);
+  const { server, settled } = createGatewayServer(ctx);
   const host = bindAddress(options.bind ?? config.gateway?.bind ?? "loopback");
   const port = portFlag ?? config.gateway?.port ?? DEFAULT_GATEWAY_PORT;
   await listen(server, port, host);
 
-  // Warm the catalog now, and keep it fresh without a cron job.
-  const refresh = () => ctx.runtime.refreshCatalog().catch((error: Error) => logger.warn({ err: error.message }, "catalog refresh failed"));
-  void ctx.runtime.catalog();
+  // Warm the catalog now, and keep it fresh without a cron job. With no provider set up there is
+  // nothing to discover (and nothing to warn about).
+  const setUp = () => providersSetUp(ctx.runtime).length > 0;
+  const refresh = () => {
+    if (setUp()) ctx.runtime.refreshCatalog().catch((error: Error) => logger.warn({ err: error.message }, "catalog refresh failed"));
+  };
+  if (setUp()) void ctx.runtime.catalog();
 
   // `config set`, `paste-token` and onboarding apply without a restart (the listening address excepted).
   ensurePrivateDir(paths.credentialsDir);
@@ -93,8 +103,10 @@ export async function runGateway(options: GatewayOptions, verbose: boolean): Pro
         logger,
         auth: ctx.auth,
       });
+      assertServable(rebuilt.runtime);
       Object.assign(ctx, rebuilt);
-      void ctx.runtime.catalog();
+      applyTimeouts(server, ctx.clientLimits);
+      if (setUp()) void ctx.runtime.catalog();
       logger.info({ chatCompletions: ctx.endpoints.chatCompletions, responses: ctx.endpoints.responses }, "config reloaded");
       if (
         (next.gateway?.port ?? DEFAULT_GATEWAY_PORT) !== (config.gateway?.port ?? DEFAULT_GATEWAY_PORT) ||
@@ -118,28 +130,40 @@ export async function runGateway(options: GatewayOptions, verbose: boolean): Pro
       `  POST /v1/chat/completions: ${state(endpoints.chatCompletions, "gateway.http.endpoints.chatCompletions.enabled")}`,
       `  POST /v1/responses:        ${state(endpoints.responses, "gateway.http.endpoints.responses.enabled")}`,
       `  auth: bearer ${secret.mode} from ${secret.origin}${secret.generated ? " (generated now)" : ""}; print it with: openclaw gateway token`,
+      ...(setUp() ? [] : ["  no provider credential yet: run `openclaw onboard` to add one (the gateway picks it up without a restart)"]),
       "",
     ].join("\n"),
   );
 
   let stopping = false;
+  let cut = false;
+  const cutConnections = () => {
+    if (cut) return;
+    cut = true;
+    logger.warn("cutting the remaining connections; their streams are recorded as aborted");
+    server.closeAllConnections();
+  };
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) {
-      server.closeAllConnections();
+      cutConnections();
       return;
     }
     stopping = true;
     stopWatching();
     logger.info({ signal, drainMs }, "shutting down: no new connections; in-flight requests may finish");
     server.close(() => {
-      store.close();
-      logger.flush(() => process.exit(0));
+      // The connections are gone, but the handlers of cut streams are still recording them:
+      // wait for them (bounded), then close the store, which writes what is queued.
+      void settled(HANDLER_SETTLE_MS).then(() => {
+        store.close();
+        logger.flush(() => process.exit(0));
+      });
     });
     server.closeIdleConnections();
     // Idle keep-alive connections keep closing as their requests finish; past the deadline, cut the rest.
     const idle = setInterval(() => server.closeIdleConnections(), 100);
     idle.unref();
-    setTimeout(() => server.closeAllConnections(), drainMs).unref();
+    setTimeout(cutConnections, drainMs).unref();
   };
   process.on("SIGTERM", stop);
   process.on("SIGINT", stop);
