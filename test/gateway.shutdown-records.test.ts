@@ -81,3 +81,32 @@ test("a second SIGTERM cuts at once and still records every stream", async () =>
   await Promise.all(streams);
   await assertEveryStreamRecorded();
 });
+
+test("/v1/responses streams cut by a shutdown are recorded too", async () => {
+  const gateway = await startGateway(state, ["--enable-endpoints", "--drain-timeout", "200"]);
+  const started: Array<Promise<void>> = [];
+  const finished: Array<Promise<unknown>> = [];
+  for (let i = 0; i < 3; i++) {
+    let markStarted: () => void = () => undefined;
+    started.push(new Promise<void>((resolve) => (markStarted = resolve)));
+    const client = gateway.client({ headers: { "x-openclaw-session-key": `cut-responses-${i}` } });
+    finished.push(
+      (async () => {
+        const stream = await client.responses.create({ model: "openclaw", stream: true, input: "go" });
+        for await (const event of stream) if (event.type === "response.output_text.delta") markStarted();
+      })().catch((error: unknown) => error),
+    );
+  }
+  await Promise.all(started);
+  gateway.child.kill("SIGTERM");
+  assert.equal(await gateway.exited, 0);
+  await Promise.all(finished);
+  for (let i = 0; i < 3; i++) {
+    const shown = await runCli(state, ["sessions", "show", `cut-responses-${i}`, "--json"]);
+    assert.equal(shown.code, 0, `cut-responses-${i} has no record: ${shown.stderr}`);
+    const { turns } = JSON.parse(shown.stdout);
+    assert.equal(turns.length, 1);
+    assert.equal(turns[0].status, "aborted");
+    assert.equal(turns[0].endpoint, "responses");
+  }
+});

@@ -3,6 +3,7 @@ import { completeChat, streamChat } from "../../agents/run-chat.js";
 import { costOf, resolveSessionKey } from "../../agents/session.js";
 import { errorCode, InvalidRequestError, isOpenClawError, NotFoundError, OpenClawError } from "../../shared/errors.js";
 import type { ChatMessage, Usage } from "../../shared/wire.js";
+import type { TurnRecord } from "../../store/session-store.js";
 import { type GatewayContext, header, logFallbacks, type RouteHandler } from "../context.js";
 import { abortOnClientClose, expectObject, readJsonBody, sendJson } from "../http.js";
 import { chatFields, inputToMessages, type ResponsesRequest } from "../responses/request-to-chat.js";
@@ -102,6 +103,7 @@ export const handleCreateResponse: RouteHandler = async (ctx, request, response,
     model: string,
     usage: Usage | null,
     modelRef: Parameters<GatewayContext["runtime"]["findModel"]>[0],
+    status: TurnRecord["status"] = final.status === "failed" ? "error" : "ok",
   ) => {
     ctx.store.recordTurn({
       sessionKey,
@@ -113,7 +115,7 @@ export const handleCreateResponse: RouteHandler = async (ctx, request, response,
       output: outputToMessages(final.output)[0] ?? null,
       usage,
       cost: costOf(usage, (await ctx.runtime.findModel(modelRef))?.cost),
-      status: final.status === "failed" ? "error" : "ok",
+      status,
       error: final.error?.message,
       at: Date.now(),
     });
@@ -166,7 +168,10 @@ export const handleCreateResponse: RouteHandler = async (ctx, request, response,
     final = await translator.finish(save);
   } catch (error) {
     if (signal.aborted) {
+      // The client left (or a shutdown cut the stream): the turn is recorded as cut, not lost.
       log.error = "client disconnected";
+      const partial: ResponseObject = { ...responseShell(body, id, ref.ref, createdAt), status: "incomplete" };
+      await remember(partial, ref.ref, usage, ref, "aborted");
       return;
     }
     const message = error instanceof Error ? error.message : String(error);
