@@ -6,6 +6,7 @@ import { PROVIDER_ID } from "../../config/schema.js";
 import { updateConfigFile } from "../../config/write.js";
 import { InvalidRequestError, NotFoundError } from "../../shared/errors.js";
 import { redactSecret } from "../../shared/redact.js";
+import { noteIfShadowed } from "../credential-notice.js";
 import { printJson } from "../output.js";
 import { readSecret } from "../read-secret.js";
 
@@ -37,6 +38,7 @@ export async function runPasteToken(options: { provider: string; profileId?: str
     setAtPath(raw, keys, { ...existing, provider, mode: existing?.mode === "token" ? "token" : "api_key" });
   });
   process.stdout.write(`Saved ${profileId} (${redactSecret(secret)}) to ${paths.authProfilesPath}\n`);
+  await noteIfShadowed(paths, provider, profileId);
 }
 
 export async function runAuthList(options: { json?: boolean }): Promise<void> {

@@ -5,6 +5,7 @@ import { resolveChutesOAuthSettings } from "../../auth/oauth/chutes-oauth-settin
 import { loadConfig } from "../../config/load.js";
 import { applyOnboarding } from "../../models/apply-onboarding.js";
 import { CancelledError, InvalidRequestError } from "../../shared/errors.js";
+import { noteIfShadowed } from "../credential-notice.js";
 
 export interface OAuthOnboardOptions {
   interactive: boolean;
@@ -106,4 +107,5 @@ export async function runChutesOAuthOnboarding(options: OAuthOnboardOptions): Pr
       `Default model: ${result.defaultModel}\n` +
       `Try: openclaw chat "Hello!"  ·  openclaw models status\n`,
   );
+  await noteIfShadowed(paths, "chutes", result.profileId);
 }

@@ -3,6 +3,7 @@ import { applyOnboarding } from "../../models/apply-onboarding.js";
 import { providerDefinition } from "../../providers/registry.js";
 import { CancelledError, InvalidRequestError } from "../../shared/errors.js";
 import { redactSecret } from "../../shared/redact.js";
+import { noteIfShadowed } from "../credential-notice.js";
 
 export type AuthChoice = "chutes" | "chutes-api-key" | "huggingface-api-key";
 
@@ -102,6 +103,7 @@ export async function finish(provider: string, secret: string, model: string | u
       `Default model: ${result.defaultModel}\n` +
       `Try: openclaw chat "Hello!"  ·  openclaw models list  ·  openclaw models status\n`,
   );
+  await noteIfShadowed(paths, provider, result.profileId);
 }
 
 export { CHOICES, checkSecret, RISK };
