@@ -31,6 +31,8 @@ const OAuthCredential = z.object({
   /** Epoch milliseconds. */
   expires: z.number().optional(),
   clientId: z.string().optional(),
+  /** The confidential client's secret used at sign-in (CHUTES_CLIENT_SECRET): refreshes need it too. */
+  clientSecret: z.string().optional(),
   account: z.object({ id: z.string().optional(), username: z.string().optional(), email: z.string().optional() }).optional(),
   /** Set when a refresh was refused: the user has to sign in again. */
   needsReauth: z.boolean().optional(),

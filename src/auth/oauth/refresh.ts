@@ -3,6 +3,16 @@ import type { Credential, CredentialStore } from "../credential-store.js";
 import type { OAuthSettings } from "./chutes-oauth-settings.js";
 import { InvalidGrantError, refreshTokens } from "./idp-client.js";
 
+/**
+ * The client a profile signed in with: its stored secret, unless the environment names the same
+ * client with a (perhaps rotated) secret of its own.
+ */
+export function clientSettings(settings: OAuthSettings, credential: Extract<Credential, { type: "oauth" }>): OAuthSettings {
+  const sameClient = !settings.clientId || !credential.clientId || settings.clientId === credential.clientId;
+  const clientSecret = (sameClient ? settings.clientSecret : undefined) ?? credential.clientSecret;
+  return { ...settings, clientSecret };
+}
+
 /** Refresh this long before the access token expires. */
 export const REFRESH_MARGIN_MS = 5 * 60_000;
 
@@ -30,7 +40,7 @@ export async function refreshOAuthProfile(
     const clientId = current.clientId ?? settings.clientId;
     if (!clientId) return current;
     try {
-      const tokens = await refreshTokens(settings, clientId, current.refresh, now);
+      const tokens = await refreshTokens(clientSettings(settings, current), clientId, current.refresh, now);
       const next: Credential = { ...current, access: tokens.access, refresh: tokens.refresh ?? current.refresh };
       if (tokens.expires !== undefined) next.expires = tokens.expires;
       data.profiles[profileId] = next;

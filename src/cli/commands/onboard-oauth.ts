@@ -93,6 +93,8 @@ export async function runChutesOAuthOnboarding(options: OAuthOnboardOptions): Pr
     ...(tokens.refresh ? { refresh: tokens.refresh } : {}),
     ...(tokens.expires ? { expires: tokens.expires } : {}),
     clientId,
+    // Kept beside the tokens (0600) so a later refresh works without the variable.
+    ...(settings.clientSecret ? { clientSecret: settings.clientSecret } : {}),
     ...(account ? { account } : {}),
   };
   const result = await applyOnboarding(paths, {
