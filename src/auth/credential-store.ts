@@ -30,6 +30,8 @@ const OAuthCredential = z.object({
   refresh: z.string().optional(),
   /** Epoch milliseconds. */
   expires: z.number().optional(),
+  /** How long the access token was issued for (ms): short-lived tokens are refreshed at half-life. */
+  lifetimeMs: z.number().optional(),
   clientId: z.string().optional(),
   /** The confidential client's secret used at sign-in (CHUTES_CLIENT_SECRET): refreshes need it too. */
   clientSecret: z.string().optional(),

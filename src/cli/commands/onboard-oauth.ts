@@ -92,6 +92,7 @@ export async function runChutesOAuthOnboarding(options: OAuthOnboardOptions): Pr
     access: tokens.access,
     ...(tokens.refresh ? { refresh: tokens.refresh } : {}),
     ...(tokens.expires ? { expires: tokens.expires } : {}),
+    ...(tokens.lifetimeMs ? { lifetimeMs: tokens.lifetimeMs } : {}),
     clientId,
     // Kept beside the tokens (0600) so a later refresh works without the variable.
     ...(settings.clientSecret ? { clientSecret: settings.clientSecret } : {}),
