@@ -86,7 +86,8 @@ export async function runChat(promptParts: string[], options: ChatOptions): Prom
   process.stdout.on("error", (error: NodeJS.ErrnoException) => {
     if (error.code !== "EPIPE") throw error;
     controller.abort();
-    process.exit(0);
+    // A token refresh in flight carries the only copy of the rotated refresh token: let it land.
+    void runtime.settleRefreshes().finally(() => process.exit(0));
   });
   // Ctrl-C stops the answer and the upstream request with it.
   const onSignal = () => controller.abort();
