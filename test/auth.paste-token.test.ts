@@ -22,7 +22,9 @@ test("a piped key is trimmed, stored as chutes:manual and printed redacted", asy
   assert.match(result.stdout, /Saved chutes:manual \(cpk_…a1b2\)/);
   assert.ok(!result.stdout.includes(CHUTES_KEY) && !result.stderr.includes(CHUTES_KEY));
   const store = await readStore();
-  assert.deepEqual(store.profiles["chutes:manual"], { type: "api_key", provider: "chutes", key: CHUTES_KEY });
+  const { storedAt, ...profile } = store.profiles["chutes:manual"];
+  assert.deepEqual(profile, { type: "api_key", provider: "chutes", key: CHUTES_KEY });
+  assert.equal(typeof storedAt, "number");
   const config = JSON5.parse(await readFile(state.configPath, "utf8"));
   assert.deepEqual(config.auth.profiles["chutes:manual"], { provider: "chutes", mode: "api_key" });
 });

@@ -9,21 +9,32 @@ import { ConfigError, errorCode } from "../shared/errors.js";
  * The credential store: the only place secrets live. One JSON file, 0600, in a 0700
  * directory, replaced atomically under a lock. `openclaw.json` only names the profiles.
  */
-const ApiKeyCredential = z.object({ type: z.literal("api_key"), provider: z.string(), key: z.string().min(1) });
+/**
+ * When the user stored this credential (epoch ms): without an explicit `auth.order`, the newest
+ * credential for a provider is the one used. A refresh keeps it (it is the same sign-in).
+ */
+const storedAt = z.number().optional();
+const ApiKeyCredential = z.object({ type: z.literal("api_key"), provider: z.string(), key: z.string().min(1), storedAt });
 const TokenCredential = z.object({
   type: z.literal("token"),
   provider: z.string(),
   token: z.string().min(1),
   expires: z.number().optional(),
+  storedAt,
 });
 const OAuthCredential = z.object({
   type: z.literal("oauth"),
   provider: z.string(),
+  storedAt,
   access: z.string().min(1),
   refresh: z.string().optional(),
   /** Epoch milliseconds. */
   expires: z.number().optional(),
+  /** How long the access token was issued for (ms): short-lived tokens are refreshed at half-life. */
+  lifetimeMs: z.number().optional(),
   clientId: z.string().optional(),
+  /** The confidential client's secret used at sign-in (CHUTES_CLIENT_SECRET): refreshes need it too. */
+  clientSecret: z.string().optional(),
   account: z.object({ id: z.string().optional(), username: z.string().optional(), email: z.string().optional() }).optional(),
   /** Set when a refresh was refused: the user has to sign in again. */
   needsReauth: z.boolean().optional(),
@@ -100,9 +111,10 @@ export class CredentialStore {
     });
   }
 
-  async setProfile(profileId: string, credential: Credential): Promise<void> {
+  /** Store a credential the user just gave us; it becomes the newest for its provider. */
+  async setProfile(profileId: string, credential: Credential, now: () => number = Date.now): Promise<void> {
     await this.update((data) => {
-      data.profiles[profileId] = credential;
+      data.profiles[profileId] = { ...credential, storedAt: now() };
     });
   }
 

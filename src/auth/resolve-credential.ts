@@ -25,16 +25,23 @@ export function providerEnvVars(providerId: string): string[] {
   return PROVIDER_ENV_VARS[providerId] ?? [`${providerId.toUpperCase().replace(/[^A-Z0-9]/g, "_")}_API_KEY`];
 }
 
-/** Profiles for a provider in the order they are tried: `auth.order`, then config, then the store. */
+/**
+ * Profiles for a provider in the order they are tried: the user's `auth.order` first (OpenClaw
+ * never writes it), then the most recently stored credential first, so a key replaced with
+ * `paste-token` or onboarding takes effect. Profiles stored before `storedAt` existed come after,
+ * in config then store order.
+ */
 export function orderedProfileIds(providerId: string, config: OpenClawConfig, store: CredentialStoreData): string[] {
-  const ids: string[] = [];
+  const explicit = config.auth?.order?.[providerId] ?? [];
+  const rest: string[] = [];
   const add = (id: string) => {
-    if (!ids.includes(id)) ids.push(id);
+    if (!explicit.includes(id) && !rest.includes(id)) rest.push(id);
   };
-  for (const id of config.auth?.order?.[providerId] ?? []) add(id);
   for (const [id, meta] of Object.entries(config.auth?.profiles ?? {})) if (meta.provider === providerId) add(id);
   for (const [id, credential] of Object.entries(store.profiles)) if (credential.provider === providerId) add(id);
-  return ids;
+  const storedAt = (id: string) => store.profiles[id]?.storedAt ?? 0;
+  rest.sort((a, b) => storedAt(b) - storedAt(a));
+  return [...new Set(explicit), ...rest];
 }
 
 export interface ResolveCredentialOptions {

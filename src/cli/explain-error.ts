@@ -1,5 +1,11 @@
 import type { ModelRuntime } from "../models/model-runtime.js";
 import { UpstreamError } from "../shared/errors.js";
+import { redactSecret } from "../shared/redact.js";
+
+/** An upstream that echoes our request may quote the key: never print it, whatever the provider layer did. */
+function scrub(text: string, secret: string | undefined): string {
+  return secret && secret.length >= 8 ? text.split(secret).join(redactSecret(secret)) : text;
+}
 
 /** Turn an upstream failure into one line that says what to do about it. */
 export function explainUpstreamError(error: unknown, runtime: ModelRuntime): unknown {
@@ -7,7 +13,7 @@ export function explainUpstreamError(error: unknown, runtime: ModelRuntime): unk
   const model = error.modelRef ?? "the model";
   const provider = model.includes("/") ? model.slice(0, model.indexOf("/")) : "the provider";
   const credential = runtime.credential(provider);
-  const because = error.message.replace(/^\S+ returned /, "");
+  const because = scrub(error.message.replace(/^\S+ returned /, ""), credential?.secret);
   let hint: string;
   switch (error.upstreamStatus) {
     case 401:
@@ -26,8 +32,19 @@ export function explainUpstreamError(error: unknown, runtime: ModelRuntime): unk
     case 503:
       hint = `${provider} has no instances available for ${model} right now (${because}): try again shortly, pick another model, or configure agents.defaults.model.fallbacks`;
       break;
-    default:
-      return error;
+    default: {
+      const message = scrub(error.message, credential?.secret);
+      if (message === error.message) return error;
+      return new UpstreamError(message, { status: error.status, type: error.type, code: error.code, retryable: error.retryable });
+    }
   }
-  return new UpstreamError(hint, { status: error.status, type: error.type, code: error.code, retryable: error.retryable, cause: error });
+  // With --verbose the cause is printed too: leave out one that quotes the key.
+  const quoted = credential?.secret !== undefined && error.message.includes(credential.secret);
+  return new UpstreamError(hint, {
+    status: error.status,
+    type: error.type,
+    code: error.code,
+    retryable: error.retryable,
+    ...(quoted ? {} : { cause: error }),
+  });
 }

@@ -1,8 +1,13 @@
-/** 262144 → "262k", 1048576 → "1M". */
+/**
+ * Context sizes in decimal units, as providers publish them: 128000 → "128k", 131072 → "131k",
+ * 1000000 and 1048576 → "1M", 1500000 → "1.5M" (binary units would show 128000 as "125k").
+ */
 export function formatTokens(count: number | undefined): string {
   if (!count) return "-";
-  if (count >= 1_000_000) return `${Number((count / 1_048_576).toFixed(1))}M`;
-  return `${Math.round(count / 1024)}k`;
+  if (count < 1000) return String(count);
+  const thousands = Math.round(count / 1000);
+  if (thousands < 1000) return `${thousands}k`;
+  return `${Number((count / 1_000_000).toFixed(1))}M`;
 }
 
 export function formatPrice(value: number | undefined): string {

@@ -40,13 +40,21 @@ function withGatewayOptions(command: Command): Command {
     );
 }
 
+function rootOptions(command: Command) {
+  let root = command;
+  while (root.parent) root = root.parent;
+  return root === command ? [] : root.options.filter((option) => !option.hidden);
+}
+
 export function createProgram(): Command {
   const program = new Command("openclaw")
     .description("OpenClaw: one OpenAI-compatible gateway and CLI for Chutes, Hugging Face and any OpenAI-compatible provider")
     .version(version, "-V, --version", "print the version")
     .option("-v, --verbose", "show the cause and stack of errors (also DEBUG=1)")
     .showHelpAfterError("(run with --help for usage)")
-    .configureHelp({ sortSubcommands: false, showGlobalOptions: true })
+    // "Global" options are the program's own (--verbose, --version); without this, Commander
+    // lists every ancestor's options, so `gateway token --help` showed the gateway's run options.
+    .configureHelp({ sortSubcommands: false, showGlobalOptions: true, visibleGlobalOptions: rootOptions })
     .addHelpText(
       "after",
       `
@@ -90,6 +98,12 @@ State lives in ~/.openclaw (OPENCLAW_STATE_DIR); the config file is <state>/open
   gateway
     .command("token")
     .description("print the gateway's bearer token (generated and stored on first use)")
+    // Commander lets a parent's options follow the subcommand: refuse the gateway's run options here
+    // rather than ignore them silently.
+    .hook("preAction", (command) => {
+      const given = Object.keys(command.parent?.opts() ?? {});
+      if (given.length) command.error(`error: unknown option '--${given[0]?.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}'`);
+    })
     .action(lazy(gatewayCommands, (m) => m.runGatewayToken));
 
   const sessions = program.command("sessions").description("conversations recorded by the gateway");

@@ -45,13 +45,8 @@ export async function applyOnboarding(paths: StatePaths, plan: OnboardingPlan): 
       api: "openai-completions",
     });
     setAtPath(raw, ["auth", "profiles", profileId], { provider: plan.provider, mode: credential.type });
-    // The credential just set up is the one to use, ahead of older profiles for this provider.
-    const order = getAtPath(raw, ["auth", "order", plan.provider]).value;
-    const others = Array.isArray(order) ? order.filter((id) => id !== profileId) : [];
-    const olderProfiles = Object.entries((getAtPath(raw, ["auth", "profiles"]).value ?? {}) as Record<string, { provider?: string }>)
-      .filter(([id, meta]) => id !== profileId && meta.provider === plan.provider)
-      .map(([id]) => id);
-    if (others.length > 0 || olderProfiles.length > 0) setAtPath(raw, ["auth", "order", plan.provider], [profileId, ...others]);
+    // No `auth.order` here: that is the user's. The credential just stored is the newest, and the
+    // newest is used unless the user ordered otherwise (the CLI says so when they did).
     for (const [alias, target] of Object.entries(definition.builtinAliases ?? {})) {
       const keys = ["agents", "defaults", "models", alias];
       if (!getAtPath(raw, keys).found) setAtPath(raw, keys, { alias: target });

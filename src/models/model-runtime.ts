@@ -1,12 +1,12 @@
 import type { CredentialStore, CredentialStoreData } from "../auth/credential-store.js";
 import { resolveChutesOAuthSettings } from "../auth/oauth/chutes-oauth-settings.js";
-import { needsRefresh, refreshOAuthProfile } from "../auth/oauth/refresh.js";
+import { needsRefresh, refreshMargin, refreshOAuthProfile } from "../auth/oauth/refresh.js";
 import { type ResolvedCredential, resolveProviderCredential } from "../auth/resolve-credential.js";
 import type { StatePaths } from "../config/paths.js";
 import type { OpenClawConfig } from "../config/schema.js";
 import type { CatalogModel, Provider } from "../providers/provider.js";
 import { BUILTIN_PROVIDERS, type CreateProviderOptions, createProvider, knownProviderIds } from "../providers/registry.js";
-import { InvalidRequestError, NotFoundError, PermissionError } from "../shared/errors.js";
+import { InvalidRequestError, NotFoundError, PermissionError, UpstreamError } from "../shared/errors.js";
 import { type AliasIndex, buildAliasIndex, lookupAlias } from "./aliases.js";
 import { type LoadedCatalog, loadCatalog, type RefreshMode } from "./catalog.js";
 import { type ModelRef, parseModelRef } from "./model-ref.js";
@@ -19,6 +19,26 @@ export interface ModelRuntimeOptions extends CreateProviderOptions {
   credentialStore?: CredentialStore;
   env?: NodeJS.ProcessEnv;
   warn?: (message: string) => void;
+  /** The clock OAuth expiry is judged by. */
+  now?: () => number;
+  /** How long a request waits for an OAuth refresh before it is answered 503 (the refresh goes on). */
+  refreshWaitMs?: number;
+}
+
+/** A request waits this long for a token refresh; the refresh itself may take far longer. */
+const REFRESH_WAIT_MS = 10_000;
+/** After a failed refresh, the IdP is asked again at most this often. */
+const REFRESH_RETRY_MS = 30_000;
+
+/** A refresh that failed without ending the sign-in: the gateway's client is not to blame (503, not 401). */
+function refreshFailedError(profileId: string, cause: Error): UpstreamError {
+  // Retryable: a model on another provider may still answer (the IdP is not asked again for a while).
+  return new UpstreamError(`could not refresh the sign-in ${profileId} (${cause.message}); try again shortly`, {
+    status: 503,
+    code: "credential_refresh_failed",
+    retryable: true,
+    cause,
+  });
 }
 
 /** Normalise `agents.defaults.model` (a string or `{ primary, fallbacks }`). */
@@ -71,7 +91,11 @@ export class ModelRuntime {
 
   private readonly refreshing = new Map<string, Promise<void>>();
   /** When a refresh last failed without ending the sign-in: wait a little before trying again. */
-  private readonly refreshFailedAt = new Map<string, number>();
+  private readonly refreshFailed = new Map<string, { at: number; error: Error }>();
+
+  private now(): number {
+    return (this.options.now ?? Date.now)();
+  }
 
   /**
    * The provider's credential, with an OAuth access token refreshed first when it is about to
@@ -80,42 +104,72 @@ export class ModelRuntime {
   async freshCredential(providerId: string): Promise<ResolvedCredential | undefined> {
     const current = this.credential(providerId);
     const stored = current?.credential;
-    if (!current?.profileId || !stored || !this.options.credentialStore || !needsRefresh(stored, Date.now())) return current;
-    const failedAt = this.refreshFailedAt.get(providerId);
-    if (failedAt !== undefined && Date.now() - failedAt < 30_000 && stored.type === "oauth" && (stored.expires ?? 0) > Date.now())
-      return current;
-    let pending = this.refreshing.get(providerId);
-    if (!pending) {
-      const profileId = current.profileId;
-      pending = (async () => {
-        try {
-          const settings = resolveChutesOAuthSettings(this.config, this.options.env);
-          const next = await refreshOAuthProfile(this.options.credentialStore as CredentialStore, profileId, settings);
-          if (next) this.options.store.profiles[profileId] = next;
-        } catch (error) {
-          // A refused grant ends the sign-in. Anything else (IdP down, network) must not block
-          // requests while the current token still works: use it, and try again next time.
-          const refused = (error as { code?: string }).code === "oauth_needs_signin";
-          const expires = stored.type === "oauth" ? stored.expires : undefined;
-          if (refused || expires === undefined || expires <= Date.now()) throw error;
-          this.refreshFailedAt.set(providerId, Date.now());
-          this.options.warn?.(`could not refresh ${profileId} (${(error as Error).message}); using the current token until it expires`);
-        } finally {
-          this.credentials.delete(providerId);
-          this.refreshing.delete(providerId);
-        }
-      })();
-      this.refreshing.set(providerId, pending);
+    if (!current?.profileId || stored?.type !== "oauth" || !this.options.credentialStore) return current;
+    const now = this.now();
+    if (!needsRefresh(stored, now)) return current;
+    const expires = stored.expires ?? 0;
+    const failed = this.refreshFailed.get(providerId);
+    if (failed && now - failed.at < REFRESH_RETRY_MS) {
+      // The IdP just failed: do not call it on every request. Use the token while it lasts.
+      if (expires > now) return current;
+      throw refreshFailedError(current.profileId, failed.error);
     }
-    // While the current token still has a minute, refresh in the background: a slow or hung
-    // IdP must not hold requests up. Closer to expiry, wait for the new token.
-    const expires = stored.type === "oauth" ? (stored.expires ?? 0) : 0;
-    if (expires - Date.now() > 60_000) {
-      pending.catch(() => undefined);
-      return current;
+    const pending = this.refreshing.get(providerId) ?? this.startRefresh(providerId, current.profileId, expires);
+    // While the token still has a while to live, refresh in the background: a slow or hung IdP
+    // must not hold requests up. Closer to expiry, wait for the new token, but not forever.
+    if (expires - now > Math.min(60_000, refreshMargin(stored) / 2)) return current;
+    const waitMs = this.options.refreshWaitMs ?? REFRESH_WAIT_MS;
+    let timer: NodeJS.Timeout | undefined;
+    const gaveUp = new Promise<"gave-up">((resolve) => {
+      timer = setTimeout(() => resolve("gave-up"), waitMs);
+    });
+    try {
+      if ((await Promise.race([pending, gaveUp])) === "gave-up") {
+        if (expires > this.now()) return current;
+        throw new UpstreamError(
+          `the Chutes sign-in ${current.profileId} is being refreshed and the sign-in service is slow to answer: try again shortly`,
+          { status: 503, code: "credential_refresh_pending", retryAfterSeconds: 5 },
+        );
+      }
+    } finally {
+      clearTimeout(timer);
     }
-    await pending;
     return this.credential(providerId);
+  }
+
+  /**
+   * One refresh per provider at a time. It runs to its end and stores its result even when every
+   * caller has stopped waiting (the answer holds the only live refresh token).
+   */
+  private startRefresh(providerId: string, profileId: string, expires: number): Promise<void> {
+    const pending = (async () => {
+      try {
+        const settings = resolveChutesOAuthSettings(this.config, this.options.env);
+        const next = await refreshOAuthProfile(this.options.credentialStore as CredentialStore, profileId, settings, () => this.now());
+        if (next) this.options.store.profiles[profileId] = next;
+        this.refreshFailed.delete(providerId);
+      } catch (error) {
+        // A refused grant ends the sign-in (already recorded in the store).
+        if ((error as { code?: string }).code === "oauth_needs_signin") throw error;
+        this.refreshFailed.set(providerId, { at: this.now(), error: error as Error });
+        if (expires > this.now()) {
+          this.options.warn?.(`could not refresh ${profileId} (${(error as Error).message}); using the current token until it expires`);
+        }
+        throw refreshFailedError(profileId, error as Error);
+      } finally {
+        this.credentials.delete(providerId);
+        this.refreshing.delete(providerId);
+      }
+    })();
+    // Callers that stopped waiting never see its failure: that must not be an unhandled rejection.
+    pending.catch(() => undefined);
+    this.refreshing.set(providerId, pending);
+    return pending;
+  }
+
+  /** Resolves when no refresh is in flight: a process should await it before it exits. */
+  async settleRefreshes(): Promise<void> {
+    while (this.refreshing.size > 0) await Promise.allSettled([...this.refreshing.values()]);
   }
 
   provider(providerId: string): Provider {

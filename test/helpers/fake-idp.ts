@@ -18,6 +18,8 @@ export interface FakeIdp {
   /** Answer refresh grants with this HTTP status (an IdP outage). */
   failRefreshWith: number | undefined;
   refreshCalls: number;
+  /** When set, token grants must carry this client_secret (a confidential client). */
+  clientSecret: string | undefined;
   revoked: string[];
   validAccess: Set<string>;
   /** Issue a token pair directly (as if signed in earlier). */
@@ -38,6 +40,7 @@ export async function startFakeIdp(): Promise<FakeIdp> {
     refreshDelayMs: 0,
     failRefreshWith: undefined,
     refreshCalls: 0,
+    clientSecret: undefined,
     revoked: [],
     validAccess: new Set(),
     issue() {
@@ -100,6 +103,9 @@ export async function startFakeIdp(): Promise<FakeIdp> {
     if (request.method === "POST" && url.pathname === "/idp/token") {
       const grant = form.get("grant_type");
       if (form.get("client_id") !== idp.clientId) return json(response, 400, { error: "invalid_client" });
+      if (idp.clientSecret !== undefined && form.get("client_secret") !== idp.clientSecret) {
+        return json(response, 401, { error: "invalid_client", error_description: "client authentication failed" });
+      }
       if (grant === "authorization_code") {
         const code = codes.get(form.get("code") ?? "");
         const verifier = form.get("code_verifier") ?? "";

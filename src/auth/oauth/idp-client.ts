@@ -6,6 +6,8 @@ export interface TokenSet {
   refresh?: string;
   /** Epoch ms. */
   expires?: number;
+  /** How long the access token was issued for (`expires_in`), in ms: sets how early it is refreshed. */
+  lifetimeMs?: number;
   scope?: string;
 }
 
@@ -16,6 +18,12 @@ export interface Account {
 }
 
 const TIMEOUT_MS = 8_000;
+/**
+ * A refresh grant's answer carries the only copy of the rotated refresh token (the old one dies
+ * when the IdP processes the request), so a slow answer is waited for far longer than other calls:
+ * giving up on it would lose the sign-in. Callers stop waiting sooner; the refresh goes on.
+ */
+export const REFRESH_TIMEOUT_MS = 120_000;
 
 /** The IdP refused a grant: the refresh token is spent or revoked; the user must sign in again. */
 export class InvalidGrantError extends AuthenticationError {
@@ -24,12 +32,12 @@ export class InvalidGrantError extends AuthenticationError {
   }
 }
 
-async function post(url: string, form: Record<string, string | undefined>, now: () => number): Promise<TokenSet> {
+async function post(url: string, form: Record<string, string | undefined>, now: () => number, timeoutMs = TIMEOUT_MS): Promise<TokenSet> {
   const body = new URLSearchParams();
   for (const [key, value] of Object.entries(form)) if (value !== undefined) body.set(key, value);
   let response: Response;
   try {
-    response = await fetch(url, { method: "POST", body, headers: { accept: "application/json" }, signal: AbortSignal.timeout(TIMEOUT_MS) });
+    response = await fetch(url, { method: "POST", body, headers: { accept: "application/json" }, signal: AbortSignal.timeout(timeoutMs) });
   } catch (error) {
     throw new OpenClawError(`cannot reach the Chutes sign-in service (${(error as Error).message})`, {
       status: 502,
@@ -62,7 +70,9 @@ async function post(url: string, form: Record<string, string | undefined>, now: 
   return {
     access: json.access_token,
     ...(typeof json.refresh_token === "string" ? { refresh: json.refresh_token } : {}),
-    ...(typeof json.expires_in === "number" ? { expires: now() + json.expires_in * 1000 } : {}),
+    ...(typeof json.expires_in === "number" && json.expires_in > 0
+      ? { expires: now() + json.expires_in * 1000, lifetimeMs: json.expires_in * 1000 }
+      : {}),
     ...(typeof json.scope === "string" ? { scope: json.scope } : {}),
   };
 }
@@ -88,11 +98,18 @@ export function exchangeCode(
   );
 }
 
-export function refreshTokens(settings: OAuthSettings, clientId: string, refresh: string, now: () => number = Date.now): Promise<TokenSet> {
+export function refreshTokens(
+  settings: OAuthSettings,
+  clientId: string,
+  refresh: string,
+  now: () => number = Date.now,
+  timeoutMs = REFRESH_TIMEOUT_MS,
+): Promise<TokenSet> {
   return post(
     settings.tokenUrl,
     { grant_type: "refresh_token", client_id: clientId, client_secret: settings.clientSecret, refresh_token: refresh },
     now,
+    timeoutMs,
   );
 }
 

@@ -7,6 +7,7 @@ import { loadCliContext, warn } from "../context.js";
 import { explainUpstreamError } from "../explain-error.js";
 import { readAll } from "../read-secret.js";
 import { reportError } from "../report-error.js";
+import { ToolCallLines } from "../tool-call-lines.js";
 
 export interface ChatOptions {
   model?: string;
@@ -15,7 +16,7 @@ export interface ChatOptions {
   reasoning?: boolean;
 }
 
-/** Stream one reply to stdout as it arrives; returns its text. */
+/** Stream one reply to stdout as it arrives; returns its text (the tool calls' lines when it only called tools). */
 async function streamReply(
   runtime: ModelRuntime,
   model: string | undefined,
@@ -23,6 +24,9 @@ async function streamReply(
   options: ChatOptions,
   signal: AbortSignal,
 ) {
+  // Whether stdout / stderr hold a partial line: a later message must start on a line of its own.
+  let outOpen = false;
+  let thinking = false;
   try {
     const chain = await runtime.allowedChain(model, options.fallback === false ? [] : undefined);
     const { ref, result: stream } = await streamChat(
@@ -35,7 +39,7 @@ async function streamReply(
       },
     );
     let text = "";
-    let thinking = false;
+    const toolCalls = new ToolCallLines();
     for await (const chunk of stream) {
       for (const choice of chunk.choices ?? []) {
         const reasoning = choice.delta?.reasoning_content;
@@ -43,18 +47,27 @@ async function streamReply(
           process.stderr.write(reasoning);
           thinking = true;
         }
+        toolCalls.add(choice.delta?.tool_calls);
         const content = choice.delta?.content;
         if (content) {
           if (thinking) process.stderr.write("\n");
           thinking = false;
           process.stdout.write(content);
           text += content;
+          outOpen = !content.endsWith("\n");
         }
       }
     }
-    if (!text.endsWith("\n")) process.stdout.write("\n");
-    return { text, ref };
+    if (thinking) process.stderr.write("\n");
+    thinking = false;
+    if (outOpen || (!text && toolCalls.size === 0)) process.stdout.write("\n");
+    outOpen = false;
+    const calls = toolCalls.lines();
+    for (const line of calls) process.stdout.write(`${line}\n`);
+    return { text: text || calls.join("\n"), ref };
   } catch (error) {
+    if (outOpen) process.stdout.write("\n");
+    if (thinking) process.stderr.write("\n");
     if (signal.aborted) throw new CancelledError("interrupted", { cause: error });
     throw explainUpstreamError(error, runtime);
   }
@@ -73,7 +86,8 @@ export async function runChat(promptParts: string[], options: ChatOptions): Prom
   process.stdout.on("error", (error: NodeJS.ErrnoException) => {
     if (error.code !== "EPIPE") throw error;
     controller.abort();
-    process.exit(0);
+    // A token refresh in flight carries the only copy of the rotated refresh token: let it land.
+    void runtime.settleRefreshes().finally(() => process.exit(0));
   });
   // Ctrl-C stops the answer and the upstream request with it.
   const onSignal = () => controller.abort();
@@ -91,21 +105,34 @@ export async function runChat(promptParts: string[], options: ChatOptions): Prom
   }
 }
 
+const SLASH_COMMANDS = [
+  ["/model REF", "switch to another model (provider/model or an alias); /model alone shows the current one"],
+  ["/reset", "forget the conversation so far"],
+  ["/help", "this list"],
+  ["/exit", "leave (also /quit or Ctrl-D); Ctrl-C stops an answer"],
+] as const;
+
+const helpText = () => `${SLASH_COMMANDS.map(([name, what]) => `  ${name.padEnd(11)} ${what}`).join("\n")}\n`;
+
 /** A multi-turn conversation on a terminal: `/model REF` switches, `/reset` forgets, Ctrl-D leaves. */
 async function runInteractive(runtime: ModelRuntime, options: ChatOptions): Promise<void> {
   let model = options.model ?? runtime.defaultModel();
   const history: ChatMessage[] = options.system ? [{ role: "system", content: options.system }] : [];
   const rl = createInterface({ input: process.stdin, output: process.stdout, prompt: "you> " });
   let current: AbortController | undefined;
+  let leftByCommand = false;
   rl.on("SIGINT", () => (current ? current.abort() : rl.close()));
-  process.stdout.write(
-    `Chatting with ${model ?? "(no model: use /model provider/model)"}. /model REF to switch, /reset to forget, Ctrl-D to leave.\n`,
-  );
+  process.stdout.write(`Chatting with ${model ?? "(no model: use /model provider/model)"}. /help lists the commands, Ctrl-D leaves.\n`);
   rl.prompt();
   for await (const line of rl) {
     const input = line.trim();
-    if (input === "/exit" || input === "/quit") break;
-    if (input.startsWith("/model")) {
+    if (input === "/exit" || input === "/quit") {
+      leftByCommand = true;
+      break;
+    }
+    if (input === "/help" || input === "/?") {
+      process.stdout.write(helpText());
+    } else if (input === "/model" || input.startsWith("/model ")) {
       const next = input.slice("/model".length).trim();
       try {
         if (next) model = runtime.resolveRef(next).ref;
@@ -116,6 +143,9 @@ async function runInteractive(runtime: ModelRuntime, options: ChatOptions): Prom
     } else if (input === "/reset") {
       history.splice(options.system ? 1 : 0);
       process.stdout.write("history cleared\n");
+    } else if (/^\/[a-z?]+$/i.test(input)) {
+      // A mistyped command is not a question for the model.
+      process.stdout.write(`unknown command ${input}: /help lists the commands\n`);
     } else if (input) {
       history.push({ role: "user", content: input });
       // The interface stays live while the answer streams, so Ctrl-C reaches it and stops the answer.
@@ -126,7 +156,7 @@ async function runInteractive(runtime: ModelRuntime, options: ChatOptions): Prom
       } catch (error) {
         history.pop();
         if (!isOpenClawError(error) || !(error instanceof CancelledError)) reportError(error, false);
-        else process.stdout.write("\n(stopped)\n");
+        else process.stdout.write("(stopped)\n");
       } finally {
         current = undefined;
       }
@@ -134,4 +164,6 @@ async function runInteractive(runtime: ModelRuntime, options: ChatOptions): Prom
     rl.prompt();
   }
   rl.close();
+  // Ctrl-D leaves the cursor after the prompt: end that line so the shell's prompt starts clean.
+  if (!leftByCommand) process.stdout.write("\n");
 }

@@ -39,7 +39,10 @@ function candidateValues(text: string, json: boolean): unknown[] {
   return [text];
 }
 
-function secretHint(keys: PathKey[]): string {
+function secretHint(keys: PathKey[], secretPath: string): string {
+  if (/ur[li]$/i.test(secretPath)) {
+    return 'keep credentials out of URLs: store the key with `openclaw models auth paste-token`, or reference a variable, e.g. "https://host/v1?key=${NAME}"';
+  }
   if (keys[0] === "models" && keys[1] === "providers") {
     const provider = String(keys[2]);
     return `store it with \`openclaw models auth paste-token --provider ${provider}\`, or reference an environment variable: "\${${provider.toUpperCase().replace(/[^A-Z0-9]/g, "_")}_API_KEY}"`;
@@ -54,7 +57,7 @@ export async function runConfigSet(pathArg: string, valueArg: string, options: {
   const candidates = candidateValues(valueArg, options.json === true);
   const secrets = candidates.flatMap((candidate) => findLiteralSecrets(candidate, keys));
   if (secrets.length > 0) {
-    throw new InvalidRequestError(`refusing to write a secret into openclaw.json at ${secrets[0]}: ${secretHint(keys)}`, {
+    throw new InvalidRequestError(`refusing to write a secret into openclaw.json at ${secrets[0]}: ${secretHint(keys, secrets[0] ?? "")}`, {
       param: "value",
       code: "secret_in_config",
     });

@@ -6,6 +6,7 @@ import { PROVIDER_ID } from "../../config/schema.js";
 import { updateConfigFile } from "../../config/write.js";
 import { InvalidRequestError, NotFoundError } from "../../shared/errors.js";
 import { redactSecret } from "../../shared/redact.js";
+import { noteIfShadowed } from "../credential-notice.js";
 import { printJson } from "../output.js";
 import { readSecret } from "../read-secret.js";
 
@@ -37,6 +38,7 @@ export async function runPasteToken(options: { provider: string; profileId?: str
     setAtPath(raw, keys, { ...existing, provider, mode: existing?.mode === "token" ? "token" : "api_key" });
   });
   process.stdout.write(`Saved ${profileId} (${redactSecret(secret)}) to ${paths.authProfilesPath}\n`);
+  await noteIfShadowed(paths, provider, profileId);
 }
 
 export async function runAuthList(options: { json?: boolean }): Promise<void> {
@@ -81,13 +83,15 @@ export async function runAuthLogout(options: { provider: string; profileId?: str
   const { loadConfig } = await import("../../config/load.js");
   const { resolveChutesOAuthSettings } = await import("../../auth/oauth/chutes-oauth-settings.js");
   const { revokeToken } = await import("../../auth/oauth/idp-client.js");
+  const { clientSettings } = await import("../../auth/oauth/refresh.js");
   const settings = resolveChutesOAuthSettings((await loadConfig({ paths })).config);
   for (const [id, credential] of profiles) {
     if (credential.type !== "oauth") continue;
     // Best effort at the IdP; the local copy goes either way.
+    const client = clientSettings(settings, credential);
     const revoked = await Promise.all([
-      credential.refresh ? revokeToken(settings, credential.refresh, "refresh_token", credential.clientId) : Promise.resolve(true),
-      revokeToken(settings, credential.access, "access_token", credential.clientId),
+      credential.refresh ? revokeToken(client, credential.refresh, "refresh_token", credential.clientId) : Promise.resolve(true),
+      revokeToken(client, credential.access, "access_token", credential.clientId),
     ]);
     await store.removeProfile(id);
     const keys = ["auth", "profiles", id];

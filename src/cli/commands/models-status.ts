@@ -1,4 +1,5 @@
 import { oauthState } from "../../auth/oauth/profile-state.js";
+import { redactUrlCredentials } from "../../config/secrets.js";
 import { parseModelRef } from "../../models/model-ref.js";
 import { loadCliContext } from "../context.js";
 import { formatAge } from "../format.js";
@@ -27,7 +28,8 @@ export async function runModelsStatus(options: ModelsStatusOptions): Promise<voi
     return {
       provider: id,
       configured: runtime.config.models?.providers?.[id] !== undefined,
-      baseUrl: runtime.provider(id).baseUrl,
+      // After `${VAR}` substitution a URL may hold credentials: show it without them.
+      baseUrl: redactUrlCredentials(runtime.provider(id).baseUrl) ?? runtime.provider(id).baseUrl,
       teeOnly: runtime.config.models?.providers?.[id]?.teeOnly === true,
       credential: credential
         ? { source: credential.source, origin: credential.origin, mode: credential.mode, redacted: credential.redacted }

@@ -5,6 +5,7 @@ import { resolveChutesOAuthSettings } from "../../auth/oauth/chutes-oauth-settin
 import { loadConfig } from "../../config/load.js";
 import { applyOnboarding } from "../../models/apply-onboarding.js";
 import { CancelledError, InvalidRequestError } from "../../shared/errors.js";
+import { noteIfShadowed } from "../credential-notice.js";
 
 export interface OAuthOnboardOptions {
   interactive: boolean;
@@ -91,7 +92,10 @@ export async function runChutesOAuthOnboarding(options: OAuthOnboardOptions): Pr
     access: tokens.access,
     ...(tokens.refresh ? { refresh: tokens.refresh } : {}),
     ...(tokens.expires ? { expires: tokens.expires } : {}),
+    ...(tokens.lifetimeMs ? { lifetimeMs: tokens.lifetimeMs } : {}),
     clientId,
+    // Kept beside the tokens (0600) so a later refresh works without the variable.
+    ...(settings.clientSecret ? { clientSecret: settings.clientSecret } : {}),
     ...(account ? { account } : {}),
   };
   const result = await applyOnboarding(paths, {
@@ -106,4 +110,5 @@ export async function runChutesOAuthOnboarding(options: OAuthOnboardOptions): Pr
       `Default model: ${result.defaultModel}\n` +
       `Try: openclaw chat "Hello!"  ·  openclaw models status\n`,
   );
+  await noteIfShadowed(paths, "chutes", result.profileId);
 }

@@ -3,6 +3,7 @@ import { applyOnboarding } from "../../models/apply-onboarding.js";
 import { providerDefinition } from "../../providers/registry.js";
 import { CancelledError, InvalidRequestError } from "../../shared/errors.js";
 import { redactSecret } from "../../shared/redact.js";
+import { noteIfShadowed } from "../credential-notice.js";
 
 export type AuthChoice = "chutes" | "chutes-api-key" | "huggingface-api-key";
 
@@ -65,6 +66,13 @@ export async function runOnboard(options: OnboardOptions): Promise<void> {
   if (!choice && options.huggingfaceApiKey !== undefined) choice = "huggingface-api-key";
   if (!choice && options.chutesApiKey !== undefined) choice = "chutes-api-key";
   if (options.nonInteractive) return runNonInteractive(choice, options);
+  // Prompts drawn into a pipe answer nothing: a script or CI job would wait on input it never gets.
+  if (!process.stdin.isTTY || !process.stdout.isTTY) {
+    throw new InvalidRequestError(
+      "onboard asks its questions on a terminal; without one (a script, CI, a pipe) use --non-interactive with the flags in `openclaw onboard --help`; nothing was written",
+      { param: "non-interactive", code: "terminal_required", exitCode: 2 },
+    );
+  }
   const { runInteractiveOnboarding } = await import("./onboard-interactive.js");
   await runInteractiveOnboarding(choice, options);
 }
@@ -102,6 +110,7 @@ export async function finish(provider: string, secret: string, model: string | u
       `Default model: ${result.defaultModel}\n` +
       `Try: openclaw chat "Hello!"  ·  openclaw models list  ·  openclaw models status\n`,
   );
+  await noteIfShadowed(paths, provider, result.profileId);
 }
 
 export { CHOICES, checkSecret, RISK };
