@@ -154,7 +154,8 @@ export async function runGateway(options: GatewayOptions, verbose: boolean): Pro
     server.close(() => {
       // The connections are gone, but the handlers of cut streams are still recording them:
       // wait for them (bounded), then close the store, which writes what is queued.
-      void settled(HANDLER_SETTLE_MS).then(() => {
+      // An OAuth refresh in flight carries the only live refresh token (Chutes rotates them): let it land.
+      void Promise.all([settled(HANDLER_SETTLE_MS), ctx.runtime.settleRefreshes()]).then(() => {
         store.close();
         logger.flush(() => process.exit(0));
       });
