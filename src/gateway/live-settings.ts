@@ -8,6 +8,7 @@ import { type GatewaySecret, resolveGatewaySecret } from "../auth/gateway-secret
 import type { StatePaths } from "../config/paths.js";
 import type { OpenClawConfig } from "../config/schema.js";
 import { ModelRuntime } from "../models/model-runtime.js";
+import type { CreateProviderOptions } from "../providers/registry.js";
 import { GatewayAuth, type RateLimitPolicy } from "./auth.js";
 import type { GatewayContext } from "./context.js";
 import { DEFAULT_MAX_BODY_BYTES } from "./http.js";
@@ -16,6 +17,16 @@ export function rateLimitPolicy(config: OpenClawConfig): RateLimitPolicy | undef
   const limit = config.gateway?.auth?.rateLimit;
   if (!limit) return undefined;
   return { maxAttempts: limit.maxAttempts ?? 10, windowMs: limit.windowMs ?? 60_000, lockoutMs: limit.lockoutMs ?? 300_000 };
+}
+
+/** The provider client's bounds from `gateway.http.*` (unset keys keep the client's defaults). */
+function upstreamClientOptions(config: OpenClawConfig): NonNullable<CreateProviderOptions["upstream"]> {
+  const http = config.gateway?.http;
+  return {
+    ...(http?.upstreamMaxConnections ? { maxConnections: http.upstreamMaxConnections } : {}),
+    ...(http?.upstreamQueueTimeoutMs ? { queueTimeoutMs: http.upstreamQueueTimeoutMs } : {}),
+    ...(http?.maxUpstreamBodyBytes ? { maxBodyBytes: http.maxUpstreamBodyBytes } : {}),
+  };
 }
 
 export interface LiveSettings extends Pick<GatewayContext, "runtime" | "auth" | "endpoints" | "maxBodyBytes" | "corsOrigins"> {
@@ -47,6 +58,7 @@ export async function buildLiveSettings(options: {
     credentialStore: credentials,
     warn: (message) => logger.warn(message),
     ...(config.gateway?.http?.upstreamTimeoutMs ? { timeoutMs: config.gateway.http.upstreamTimeoutMs } : {}),
+    upstream: upstreamClientOptions(config),
   });
   return {
     secret,
