@@ -283,7 +283,11 @@ export class OpenAICompatibleClient {
     try {
       payload = JSON.parse(data);
     } catch {
-      throw new UpstreamError(`${this.providerId} sent a malformed stream event`, { status: 502, code: "upstream_bad_response" });
+      throw new UpstreamError(`${this.providerId} sent a malformed stream event`, {
+        status: 502,
+        code: "upstream_bad_response",
+        retryable: true,
+      });
     }
     if (typeof payload === "object" && payload !== null && "error" in payload && !("choices" in payload)) {
       const error = upstreamStreamError(this.providerId, payload);

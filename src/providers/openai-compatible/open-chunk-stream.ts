@@ -39,9 +39,11 @@ function plainAnswer(hooks: StreamHooks, raw: string): ChatChunk[] {
       .map((line) => line.slice(5).trim());
     const chunks = decoded.map((data) => hooks.parseEvent(data)).filter((chunk): chunk is ChatChunk => typeof chunk === "object");
     if (chunks.length) return chunks;
-    throw new UpstreamError(`${hooks.providerId} answered a stream request with something that is neither SSE nor JSON`, {
+    const what = /^\s*</.test(text) ? "an HTML page" : "something that is neither SSE nor JSON";
+    throw new UpstreamError(`${hooks.providerId} answered a stream request with ${what}`, {
       status: 502,
       code: "upstream_bad_response",
+      retryable: true,
     });
   }
   if (typeof payload === "object" && payload !== null && "error" in payload && !("choices" in payload))
@@ -50,6 +52,7 @@ function plainAnswer(hooks: StreamHooks, raw: string): ChatChunk[] {
     throw new UpstreamError(`${hooks.providerId} answered a stream request with JSON that is not a completion`, {
       status: 502,
       code: "upstream_bad_response",
+      retryable: true,
     });
   }
   return completionToChunks(payload as ChatCompletion);
