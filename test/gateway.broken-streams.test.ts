@@ -116,6 +116,7 @@ for (const [name, reply] of [
   ["a garbage stream", sse(["hello, this is not SSE\n\n"])],
   ["a 200 with an HTML page on a stream request", sse(["<html><title>Bad gateway</title></html>"], { type: "text/html" })],
   ["a 200 with an HTML body and no content type", sse(["<!doctype html><p>oops</p>"], { type: "application/octet-stream" })],
+  ["a JSON answer without choices to a stream request", { body: { ...completion("x"), choices: [] } }],
   ["a 200 then an error as the first event", sse([`data: ${JSON.stringify({ error: { message: "model overloaded", code: 503 } })}\n\n`])],
 ] as const) {
   test(`${name} before any chunk falls back to the next model`, async () => {

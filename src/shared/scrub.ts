@@ -53,3 +53,27 @@ export function scrubErrorText(text: string, secrets: readonly string[]): string
     /^(Bearer|Basic)\s/i.test(match) ? `${match.split(/\s/)[0]} ${REDACTED}` : REDACTED,
   );
 }
+
+/** Header (and query parameter) names whose values are credentials, whatever a provider calls them. */
+export const CREDENTIAL_NAME = /auth|key|token|secret|passw|cookie|signature|credential|session/i;
+
+export function credentialHeaderValues(headers: Record<string, string> | undefined): string[] {
+  return Object.entries(headers ?? {})
+    .filter(([name]) => CREDENTIAL_NAME.test(name))
+    .map(([, value]) => value);
+}
+
+/** Credentials embedded in a base URL: `https://user:pass@host/v1?api-key=…`. */
+export function urlCredentials(baseUrl: string): string[] {
+  if (!URL.canParse(baseUrl)) return [];
+  const url = new URL(baseUrl);
+  const query = [...url.searchParams].filter(([name]) => CREDENTIAL_NAME.test(name)).map(([, value]) => value);
+  const decoded = (value: string) => {
+    try {
+      return decodeURIComponent(value);
+    } catch {
+      return value;
+    }
+  };
+  return [url.username, url.password, decoded(url.username), decoded(url.password), ...query];
+}

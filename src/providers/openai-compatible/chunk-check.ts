@@ -62,9 +62,10 @@ export function checkCompletion(providerId: string, payload: unknown): ChatCompl
   const choices = isObject(payload) ? payload.choices : undefined;
   if (
     !Array.isArray(choices) ||
+    choices.length === 0 ||
     !choices.every((choice) => isObject(choice) && (choice.message === undefined || isObject(choice.message)))
   ) {
-    throw new UpstreamError(`${providerId} answered with JSON that is not a chat completion (no list of choices)`, {
+    throw new UpstreamError(`${providerId} answered with JSON that is not a chat completion (no choices)`, {
       status: 502,
       code: "upstream_bad_response",
       retryable: true,

@@ -59,6 +59,10 @@ export class ChunkStream implements AsyncIterableIterator<StreamedChunk> {
 
   /** Chunks that did not come as SSE (an upstream that answered with plain JSON). */
   pushChunks(chunks: ChatChunk[]): void {
+    if (!chunks.some((chunk) => chunk.choices?.length)) {
+      this.fail(this.broken("an answer without choices", "upstream_empty_stream"));
+      return;
+    }
     for (const chunk of chunks) {
       if (this.waiter) {
         const { resolve } = this.waiter;

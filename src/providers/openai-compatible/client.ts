@@ -1,6 +1,6 @@
 import type { Agent, Dispatcher } from "undici";
 import { CancelledError, errorCode, UpstreamError } from "../../shared/errors.js";
-import { credentialVariants, scrubErrorText, scrubExact } from "../../shared/scrub.js";
+import { credentialHeaderValues, credentialVariants, scrubErrorText, scrubExact, urlCredentials } from "../../shared/scrub.js";
 import type {
   ChatChunk,
   ChatCompletion,
@@ -37,23 +37,6 @@ function sharedDispatcher(module: Undici, connections: number): Agent {
     sharedAgents.set(connections, agent);
   }
   return agent;
-}
-
-/** Header names whose values are credentials, whatever the provider calls them. */
-const CREDENTIAL_HEADER = /auth|key|token|secret|passw|cookie|signature|credential|session/i;
-
-function credentialHeaderValues(headers: Record<string, string> | undefined): string[] {
-  return Object.entries(headers ?? {})
-    .filter(([name]) => CREDENTIAL_HEADER.test(name))
-    .map(([, value]) => value);
-}
-
-/** Credentials embedded in a base URL: `https://user:pass@host/v1?api-key=…`. */
-function urlCredentials(baseUrl: string): string[] {
-  if (!URL.canParse(baseUrl)) return [];
-  const url = new URL(baseUrl);
-  const query = [...url.searchParams].filter(([name]) => CREDENTIAL_HEADER.test(name)).map(([, value]) => value);
-  return [decodeURIComponent(url.username), decodeURIComponent(url.password), ...query];
 }
 
 /** Default cap on an upstream answer read whole (gateway.http.maxUpstreamBodyBytes). */
@@ -136,6 +119,8 @@ export class OpenAICompatibleClient {
     if (options.apiKey) headers.authorization = `Bearer ${options.apiKey}`;
     if (body !== undefined) headers["content-type"] = "application/json";
     const url = new URL(/^https?:/.test(path) ? path : `${this.baseUrl}${path}`);
+    const payload = body === undefined ? null : JSON.stringify(body);
+    const secrets = this.secretsFor(options);
     const dispatcher = this.dispatcher ?? sharedDispatcher(undici ?? (await loadUndici()), this.maxConnections);
     const release = await acquireSlot({
       origin: url.origin,
@@ -148,12 +133,12 @@ export class OpenAICompatibleClient {
       url,
       method,
       headers,
-      body: body === undefined ? null : JSON.stringify(body),
+      body: payload,
       timeoutMs: this.timeoutMs,
       signal: options.signal,
       onSettled: release,
     };
-    return { request, dispatcher, secrets: this.secretsFor(options) };
+    return { request, dispatcher, secrets };
   }
 
   private httpError(status: number, headers: RawResponse["headers"], body: string, secrets: readonly string[]): UpstreamError {
@@ -165,7 +150,6 @@ export class OpenAICompatibleClient {
     });
   }
 
-  /** A whole response, any status. */
   /**
    * A whole response, any status, with the request's credentials scrubbed from its text. A 2xx
    * body over `maxBodyBytes` fails (502) and aborts the request; an error body is cut at its
