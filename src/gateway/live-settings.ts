@@ -8,6 +8,7 @@ import { type GatewaySecret, resolveGatewaySecret } from "../auth/gateway-secret
 import type { StatePaths } from "../config/paths.js";
 import type { OpenClawConfig } from "../config/schema.js";
 import { ModelRuntime } from "../models/model-runtime.js";
+import type { CreateProviderOptions } from "../providers/registry.js";
 import { GatewayAuth, type RateLimitPolicy } from "./auth.js";
 import type { ClientLimits, GatewayContext } from "./context.js";
 import { DEFAULT_MAX_BODY_BYTES } from "./http.js";
@@ -43,6 +44,16 @@ export function clientLimits(config: OpenClawConfig): ClientLimits {
   };
 }
 
+/** The provider client's bounds from `gateway.http.*` (unset keys keep the client's defaults). */
+function upstreamClientOptions(config: OpenClawConfig): NonNullable<CreateProviderOptions["upstream"]> {
+  const http = config.gateway?.http;
+  return {
+    ...(http?.upstreamMaxConnections ? { maxConnections: http.upstreamMaxConnections } : {}),
+    ...(http?.upstreamQueueTimeoutMs ? { queueTimeoutMs: http.upstreamQueueTimeoutMs } : {}),
+    ...(http?.maxUpstreamBodyBytes ? { maxBodyBytes: http.maxUpstreamBodyBytes } : {}),
+  };
+}
+
 export interface LiveSettings
   extends Pick<GatewayContext, "runtime" | "auth" | "endpoints" | "maxBodyBytes" | "clientLimits" | "corsOrigins"> {
   secret: GatewaySecret;
@@ -73,6 +84,7 @@ export async function buildLiveSettings(options: {
     credentialStore: credentials,
     warn: (message) => logger.warn(message),
     ...(config.gateway?.http?.upstreamTimeoutMs ? { timeoutMs: config.gateway.http.upstreamTimeoutMs } : {}),
+    upstream: upstreamClientOptions(config),
   });
   return {
     secret,

@@ -26,6 +26,8 @@ export interface CreateProviderOptions {
   dispatcher?: ClientOptions["dispatcher"];
   /** Default upstream timeout when the provider sets none (gateway.http.upstreamTimeoutMs). */
   timeoutMs?: number;
+  /** gateway.http.upstreamMaxConnections / upstreamQueueTimeoutMs / maxUpstreamBodyBytes. */
+  upstream?: Pick<ClientOptions, "maxConnections" | "queueTimeoutMs" | "maxBodyBytes">;
 }
 
 export function createProvider(id: string, config: ProviderConfig = {}, options: CreateProviderOptions = {}): Provider {
@@ -39,6 +41,7 @@ export function createProvider(id: string, config: ProviderConfig = {}, options:
     headers: { ...definition.requestHeaders?.(config), ...config.headers },
     ...((config.timeoutMs ?? options.timeoutMs) ? { timeoutMs: config.timeoutMs ?? options.timeoutMs } : {}),
     ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
+    ...options.upstream,
   };
   const client = new OpenAICompatibleClient(clientOptions);
   let embeddingsClient: OpenAICompatibleClient | undefined;

@@ -24,6 +24,8 @@ export interface FakeReply {
   hang?: boolean;
   /** Drop the connection without answering. */
   destroy?: boolean;
+  /** Write the answer yourself: raw bytes, bodies without end, streams without `[DONE]`. */
+  respond?: (response: ServerResponse, request: IncomingMessage) => void | Promise<void>;
 }
 
 export interface RecordedRequest {
@@ -120,6 +122,7 @@ export async function startFakeUpstream(options: { prefix?: string } = {}): Prom
       request.socket.destroy();
       return;
     }
+    if (reply.respond) return reply.respond(response, request);
     if (reply.events) {
       response.writeHead(reply.status ?? 200, { "content-type": "text/event-stream", "cache-control": "no-cache", ...reply.headers });
       let finished = false;

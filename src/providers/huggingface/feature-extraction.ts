@@ -39,7 +39,12 @@ export async function featureExtraction(
   }
   if (request.dimensions !== undefined)
     throw new InvalidRequestError("huggingface feature extraction does not support dimensions", { param: "dimensions" });
-  const url = `${base.replace(/\/+$/, "")}/${request.model}/pipeline/feature-extraction`;
+  // The model id becomes path segments: each is encoded, and an id with `.`/`..` segments or other
+  // characters never gets this far (model-ref.ts), so the token cannot be sent to another path.
+  const segments = request.model.split("/");
+  if (segments.some((segment) => !segment || segment === "." || segment === ".."))
+    throw new InvalidRequestError(`invalid model id ${JSON.stringify(request.model)}`, { code: "invalid_model", param: "model" });
+  const url = `${base.replace(/\/+$/, "")}/${segments.map(encodeURIComponent).join("/")}/pipeline/feature-extraction`;
   const answer = await client.json<unknown>("POST", url, { inputs: typeof input === "string" ? input : texts }, options);
   const vectors = typeof input === "string" ? [toVector(answer)] : Array.isArray(answer) ? answer.map(toVector) : [];
   if (vectors.length !== texts.length) {

@@ -1,6 +1,8 @@
+import { UpstreamError } from "../../shared/errors.js";
+import { containsSecret, scrubExact } from "../../shared/scrub.js";
 import type { ChatChunk } from "../../shared/wire.js";
 import type { ExchangeControl } from "./exchange.js";
-import { SseDecoder } from "./sse-decoder.js";
+import { SseDecoder, SseEventTooLargeError } from "./sse-decoder.js";
 
 /** The event's text as the upstream sent it, kept on each chunk (not serialised) so relays can pass it on unchanged. */
 export const RAW_EVENT: unique symbol = Symbol("openclaw.rawEvent");
@@ -13,27 +15,54 @@ export interface BatchedChunks extends AsyncIterable<ChatChunk> {
 
 const HIGH_WATER = 64;
 
+export interface ChunkStreamOptions {
+  control: ExchangeControl;
+  providerId: string;
+  parse(data: string): ChatChunk | "done" | undefined;
+  mapError(error: unknown): Error;
+  /** The request's credentials: an event that echoes one is relayed with it scrubbed. */
+  secrets?: readonly string[];
+  /** Cap on one SSE line / event (characters). */
+  maxEventChars?: number;
+}
+
 /**
  * SSE bytes pushed in → chat chunks pulled out. Pauses the upstream when the consumer falls
- * behind; `return()` (a consumer that stops early) aborts the upstream request.
+ * behind; `return()` (a consumer that stops early) aborts the upstream request. A stream that
+ * stops without `[DONE]` or a `finish_reason`, or carries no chunk at all, fails: a cut-off
+ * answer must not pass for a complete one.
  */
 export class ChunkStream implements AsyncIterableIterator<StreamedChunk> {
-  private readonly decoder = new SseDecoder();
+  private readonly decoder: SseDecoder;
   private readonly queue: StreamedChunk[] = [];
+  private readonly control: ExchangeControl;
+  private readonly parse: ChunkStreamOptions["parse"];
+  private readonly mapError: ChunkStreamOptions["mapError"];
+  private readonly secrets: readonly string[];
+  private readonly providerId: string;
   private head = 0;
   private ended = false;
   private paused = false;
+  private received = 0;
+  private finishSeen = false;
   private failure: Error | undefined;
   private waiter: { resolve: (result: IteratorResult<StreamedChunk>) => void; reject: (error: Error) => void } | undefined;
 
-  constructor(
-    private readonly control: ExchangeControl,
-    private readonly parse: (data: string) => ChatChunk | "done" | undefined,
-    private readonly mapError: (error: unknown) => Error,
-  ) {}
+  constructor(options: ChunkStreamOptions) {
+    this.control = options.control;
+    this.parse = options.parse;
+    this.mapError = options.mapError;
+    this.secrets = options.secrets ?? [];
+    this.providerId = options.providerId;
+    this.decoder = new SseDecoder(options.maxEventChars);
+  }
 
   /** Chunks that did not come as SSE (an upstream that answered with plain JSON). */
   pushChunks(chunks: ChatChunk[]): void {
+    if (!chunks.some((chunk) => chunk.choices?.length)) {
+      this.fail(this.broken("an answer without choices", "upstream_empty_stream"));
+      return;
+    }
     for (const chunk of chunks) {
       if (this.waiter) {
         const { resolve } = this.waiter;
@@ -46,13 +75,43 @@ export class ChunkStream implements AsyncIterableIterator<StreamedChunk> {
 
   push(bytes: Buffer): void {
     if (this.ended || this.failure) return;
-    this.accept(this.decoder.push(bytes));
+    let events: ReturnType<SseDecoder["push"]>;
+    try {
+      events = this.decoder.push(bytes);
+    } catch (error) {
+      this.fail(this.tooLarge(error));
+      this.control.abort();
+      return;
+    }
+    this.accept(events);
   }
 
+  /** The upstream body ended. */
   end(): void {
     if (this.ended || this.failure) return;
-    this.accept(this.decoder.end());
-    this.finish();
+    try {
+      this.accept(this.decoder.end());
+    } catch (error) {
+      this.fail(this.tooLarge(error));
+      return;
+    }
+    if (this.ended || this.failure) return;
+    if (this.received === 0) this.fail(this.broken("an empty stream", "upstream_empty_stream"));
+    else if (!this.finishSeen) this.fail(this.broken("a stream that stopped before it finished", "upstream_stream_truncated"));
+    else this.finish();
+  }
+
+  private broken(what: string, code: string): UpstreamError {
+    return new UpstreamError(`${this.providerId} sent ${what}`, { status: 502, code, retryable: true });
+  }
+
+  private tooLarge(error: unknown): Error {
+    if (!(error instanceof SseEventTooLargeError)) return this.mapError(error);
+    return new UpstreamError(`${this.providerId} sent a stream event larger than ${error.limit} characters`, {
+      status: 502,
+      code: "upstream_event_too_large",
+      retryable: true,
+    });
   }
 
   fail(error: Error): void {
@@ -68,20 +127,30 @@ export class ChunkStream implements AsyncIterableIterator<StreamedChunk> {
     for (const event of events) {
       if (this.ended || this.failure) return;
       let chunk: ChatChunk | "done" | undefined;
+      // Only an event that echoes a credential pays for more than this `includes` check.
+      const data = this.secrets.length > 0 && containsSecret(event.data, this.secrets) ? scrubExact(event.data, this.secrets) : event.data;
       try {
-        chunk = this.parse(event.data);
+        chunk = this.parse(data);
       } catch (error) {
         this.fail(this.mapError(error));
         this.control.abort();
         return;
       }
       if (chunk === "done") {
+        if (this.received === 0) {
+          this.fail(this.broken("an empty stream", "upstream_empty_stream"));
+          return;
+        }
         // The body runs to its end on its own, so the connection goes back to the pool.
         this.finish();
         return;
       }
       if (!chunk) continue;
-      (chunk as StreamedChunk)[RAW_EVENT] = event.data;
+      this.received++;
+      if (!this.finishSeen && chunk.choices) {
+        for (const choice of chunk.choices) if (choice.finish_reason) this.finishSeen = true;
+      }
+      (chunk as StreamedChunk)[RAW_EVENT] = data;
       if (this.waiter) {
         const { resolve } = this.waiter;
         this.waiter = undefined;

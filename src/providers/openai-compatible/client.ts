@@ -1,5 +1,6 @@
 import type { Agent, Dispatcher } from "undici";
 import { CancelledError, errorCode, UpstreamError } from "../../shared/errors.js";
+import { credentialHeaderValues, credentialVariants, scrubErrorText, scrubExact, urlCredentials } from "../../shared/scrub.js";
 import type {
   ChatChunk,
   ChatCompletion,
@@ -8,26 +9,38 @@ import type {
   EmbeddingsResponse,
   ModelListEntry,
 } from "../../shared/wire.js";
+import { checkChunk, checkCompletion } from "./chunk-check.js";
 import type { BatchedChunks } from "./chunk-stream.js";
 import { type ExchangeRequest, exchange } from "./exchange.js";
-import { firstHeader, openChunkStream } from "./open-chunk-stream.js";
+import { firstHeader, MAX_ERROR_BODY_BYTES, openChunkStream } from "./open-chunk-stream.js";
+import { acquireSlot, DEFAULT_MAX_CONNECTIONS, DEFAULT_QUEUE_TIMEOUT_MS } from "./origin-slots.js";
 import { upstreamHttpError, upstreamNetworkError, upstreamStreamError } from "./upstream-error.js";
 
 // undici is loaded on the first request, not at start-up: commands that answer from the
 // cache (`models list`) never pay for it.
 type Undici = typeof import("undici");
 let undici: Undici | undefined;
-let sharedAgent: Agent | undefined;
+const sharedAgents = new Map<number, Agent>();
 async function loadUndici(): Promise<Undici> {
   undici ??= await import("undici");
   return undici;
 }
 
-/** One keep-alive connection pool per process, shared by every provider. */
-function sharedDispatcher(module: Undici): Agent {
-  sharedAgent ??= new module.Agent({ keepAliveTimeout: 30_000, keepAliveMaxTimeout: 600_000, connections: 256 });
-  return sharedAgent;
+/**
+ * One keep-alive connection pool per process, shared by every provider, with as many connections
+ * per origin as requests may run at once (origin-slots.ts makes the others wait, visibly).
+ */
+function sharedDispatcher(module: Undici, connections: number): Agent {
+  let agent = sharedAgents.get(connections);
+  if (!agent) {
+    agent = new module.Agent({ keepAliveTimeout: 30_000, keepAliveMaxTimeout: 600_000, connections });
+    sharedAgents.set(connections, agent);
+  }
+  return agent;
 }
+
+/** Default cap on an upstream answer read whole (gateway.http.maxUpstreamBodyBytes). */
+export const DEFAULT_MAX_UPSTREAM_BODY_BYTES = 32 * 1024 * 1024;
 
 export interface ClientOptions {
   providerId: string;
@@ -37,6 +50,11 @@ export interface ClientOptions {
   /** How long to wait for response headers, and between body chunks. */
   timeoutMs?: number;
   dispatcher?: Dispatcher;
+  /** Concurrent requests per upstream origin; more wait up to `queueTimeoutMs`, then fail with 503. */
+  maxConnections?: number;
+  queueTimeoutMs?: number;
+  /** Largest answer read whole (JSON, a JSON answer to a stream request); past it the request is aborted. */
+  maxBodyBytes?: number;
 }
 
 export interface CallOptions {
@@ -63,6 +81,13 @@ export class OpenAICompatibleClient {
   private readonly headers: Record<string, string>;
   private readonly timeoutMs: number;
   private readonly dispatcher: Dispatcher | undefined;
+  private readonly maxConnections: number;
+  private readonly queueTimeoutMs: number;
+  private readonly maxBodyBytes: number;
+  /** Credentials in the client's own configuration (headers, base URL), for scrubbing. */
+  private readonly configuredSecrets: string[];
+  private lastKey: string | undefined;
+  private lastSecrets: readonly string[];
 
   constructor(options: ClientOptions) {
     this.providerId = options.providerId;
@@ -70,55 +95,112 @@ export class OpenAICompatibleClient {
     this.headers = options.headers ?? {};
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.dispatcher = options.dispatcher;
+    this.maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+    this.queueTimeoutMs = options.queueTimeoutMs ?? DEFAULT_QUEUE_TIMEOUT_MS;
+    this.maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_UPSTREAM_BODY_BYTES;
+    this.configuredSecrets = [...credentialHeaderValues(this.headers), ...urlCredentials(this.baseUrl)];
+    this.lastSecrets = credentialVariants(this.configuredSecrets);
+  }
+
+  /** Every credential a request carries, in the forms an upstream could echo them. Cached per key. */
+  private secretsFor(options: CallOptions): readonly string[] {
+    if (options.headers && Object.keys(options.headers).length > 0) {
+      return credentialVariants([options.apiKey, ...this.configuredSecrets, ...credentialHeaderValues(options.headers)]);
+    }
+    if (options.apiKey !== this.lastKey) {
+      this.lastKey = options.apiKey;
+      this.lastSecrets = credentialVariants([options.apiKey, ...this.configuredSecrets]);
+    }
+    return this.lastSecrets;
   }
 
   private async prepare(method: "GET" | "POST", path: string, body: unknown, options: CallOptions, accept: string) {
     const headers: Record<string, string> = { accept, ...this.headers, ...options.headers };
     if (options.apiKey) headers.authorization = `Bearer ${options.apiKey}`;
     if (body !== undefined) headers["content-type"] = "application/json";
+    const url = new URL(/^https?:/.test(path) ? path : `${this.baseUrl}${path}`);
+    const payload = body === undefined ? null : JSON.stringify(body);
+    const secrets = this.secretsFor(options);
+    const dispatcher = this.dispatcher ?? sharedDispatcher(undici ?? (await loadUndici()), this.maxConnections);
+    const release = await acquireSlot({
+      origin: url.origin,
+      providerId: this.providerId,
+      limit: this.maxConnections,
+      queueTimeoutMs: this.queueTimeoutMs,
+      signal: options.signal,
+    });
     const request: ExchangeRequest = {
-      url: new URL(/^https?:/.test(path) ? path : `${this.baseUrl}${path}`),
+      url,
       method,
       headers,
-      body: body === undefined ? null : JSON.stringify(body),
+      body: payload,
       timeoutMs: this.timeoutMs,
       signal: options.signal,
+      onSettled: release,
     };
-    const dispatcher = this.dispatcher ?? sharedDispatcher(undici ?? (await loadUndici()));
-    return { request, dispatcher };
+    return { request, dispatcher, secrets };
   }
 
-  private httpError(status: number, headers: RawResponse["headers"], body: string): UpstreamError {
-    return upstreamHttpError({ providerId: this.providerId, status, body, retryAfter: firstHeader(headers["retry-after"]) });
+  private httpError(status: number, headers: RawResponse["headers"], body: string, secrets: readonly string[]): UpstreamError {
+    return upstreamHttpError({
+      providerId: this.providerId,
+      status,
+      body: scrubErrorText(body, secrets),
+      retryAfter: firstHeader(headers["retry-after"]),
+    });
   }
 
-  /** A whole response, any status. */
+  /**
+   * A whole response, any status, with the request's credentials scrubbed from its text. A 2xx
+   * body over `maxBodyBytes` fails (502) and aborts the request; an error body is cut at its
+   * first 64 KiB, where its message is.
+   */
   async fetch(method: "GET" | "POST", path: string, body: unknown, options: CallOptions): Promise<RawResponse> {
-    const { request, dispatcher } = await this.prepare(method, path, body, options, "application/json");
-    return new Promise((resolve, reject) => {
+    const { request, dispatcher, secrets } = await this.prepare(method, path, body, options, "application/json");
+    return this.collect(dispatcher, request, secrets, options.signal);
+  }
+
+  private collect(dispatcher: Dispatcher, request: ExchangeRequest, secrets: readonly string[], signal?: AbortSignal) {
+    return new Promise<RawResponse>((resolve, reject) => {
       const chunks: Buffer[] = [];
+      let bytes = 0;
+      let cap = this.maxBodyBytes;
       let status = 0;
       let headers: RawResponse["headers"] = {};
+      const text = () =>
+        scrubExact(chunks.length === 1 ? (chunks[0] as Buffer).toString("utf8") : Buffer.concat(chunks).toString("utf8"), secrets);
       exchange(dispatcher, request, {
         onStart: (code, received) => {
           status = code;
           headers = received;
+          if (code < 200 || code >= 300) cap = MAX_ERROR_BODY_BYTES;
         },
-        onData: (chunk) => chunks.push(chunk),
-        onEnd: () =>
-          resolve({
-            status,
-            headers,
-            text: chunks.length === 1 ? (chunks[0] as Buffer).toString("utf8") : Buffer.concat(chunks).toString("utf8"),
-          }),
-        onError: (error) => reject(this.failure(error, options.signal)),
+        onData: (chunk) => {
+          bytes += chunk.length;
+          if (bytes <= cap) return void chunks.push(chunk);
+          if (cap === MAX_ERROR_BODY_BYTES) resolve({ status, headers, text: text() });
+          else {
+            reject(
+              new UpstreamError(`${this.providerId} answered with a body over ${cap} bytes (gateway.http.maxUpstreamBodyBytes)`, {
+                status: 502,
+                code: "upstream_body_too_large",
+                retryable: true,
+              }),
+            );
+          }
+          // Throwing from the sink makes exchange() abort the upstream request.
+          throw new Error("upstream body over its cap");
+        },
+        onEnd: () => resolve({ status, headers, text: text() }),
+        onError: (error) => reject(this.failure(error, signal, secrets)),
       });
     });
   }
 
   async json<T>(method: "GET" | "POST", path: string, body: unknown, options: CallOptions): Promise<T> {
-    const response = await this.fetch(method, path, body, options);
-    if (response.status < 200 || response.status >= 300) throw this.httpError(response.status, response.headers, response.text);
+    const { request, dispatcher, secrets } = await this.prepare(method, path, body, options, "application/json");
+    const response = await this.collect(dispatcher, request, secrets, options.signal);
+    if (response.status < 200 || response.status >= 300) throw this.httpError(response.status, response.headers, response.text, secrets);
     try {
       return JSON.parse(response.text) as T;
     } catch {
@@ -130,8 +212,8 @@ export class OpenAICompatibleClient {
     }
   }
 
-  chat(body: ChatCompletionRequest, options: CallOptions = {}): Promise<ChatCompletion> {
-    return this.json<ChatCompletion>("POST", "/chat/completions", { ...body, stream: false }, options);
+  async chat(body: ChatCompletionRequest, options: CallOptions = {}): Promise<ChatCompletion> {
+    return checkCompletion(this.providerId, await this.json<unknown>("POST", "/chat/completions", { ...body, stream: false }, options));
   }
 
   /**
@@ -140,19 +222,21 @@ export class OpenAICompatibleClient {
    * still fall back; failures after that are thrown from the iterator.
    */
   async chatStream(body: ChatCompletionRequest, options: CallOptions = {}): Promise<AsyncIterable<ChatChunk>> {
-    const { request, dispatcher } = await this.prepare(
+    const { request, dispatcher, secrets } = await this.prepare(
       "POST",
       "/chat/completions",
       { ...body, stream: true },
       options,
       "text/event-stream",
     );
-    const mapError = (error: unknown) => (error instanceof UpstreamError ? error : this.failure(error, options.signal));
+    const mapError = (error: unknown) => (error instanceof UpstreamError ? error : this.failure(error, options.signal, secrets));
     const stream = await openChunkStream(dispatcher, request, {
       providerId: this.providerId,
-      parseEvent: (data) => this.parseEvent(data),
+      parseEvent: (data) => this.parseEvent(data, secrets),
       mapError,
-      httpError: (status, headers, text) => this.httpError(status, headers, text),
+      httpError: (status, headers, text) => this.httpError(status, headers, text, secrets),
+      maxBodyBytes: this.maxBodyBytes,
+      secrets,
     });
     const first = await stream.next().catch(async (error: unknown) => {
       await stream.return();
@@ -175,19 +259,26 @@ export class OpenAICompatibleClient {
     return replay;
   }
 
-  private parseEvent(data: string): ChatChunk | "done" | undefined {
+  /** One event's data (already scrubbed of the request's exact credentials) → a checked chunk. */
+  private parseEvent(data: string, secrets: readonly string[]): ChatChunk | "done" | undefined {
     if (data === "[DONE]") return "done";
     if (!data) return undefined;
     let payload: unknown;
     try {
       payload = JSON.parse(data);
     } catch {
-      throw new UpstreamError(`${this.providerId} sent a malformed stream event`, { status: 502, code: "upstream_bad_response" });
+      throw new UpstreamError(`${this.providerId} sent a malformed stream event`, {
+        status: 502,
+        code: "upstream_bad_response",
+        retryable: true,
+      });
     }
     if (typeof payload === "object" && payload !== null && "error" in payload && !("choices" in payload)) {
-      throw upstreamStreamError(this.providerId, payload);
+      const error = upstreamStreamError(this.providerId, payload);
+      error.message = scrubErrorText(error.message, secrets);
+      throw error;
     }
-    return payload as ChatChunk;
+    return checkChunk(this.providerId, payload);
   }
 
   async listModels(options: CallOptions = {}): Promise<ModelListEntry[]> {
@@ -208,10 +299,13 @@ export class OpenAICompatibleClient {
     return this.json<EmbeddingsResponse>("POST", "/embeddings", body, options);
   }
 
-  private failure(error: unknown, signal: AbortSignal | undefined): Error {
+  private failure(error: unknown, signal: AbortSignal | undefined, secrets: readonly string[]): Error {
     if (signal?.aborted || errorCode(error) === "UND_ERR_ABORTED" || (error as Error)?.name === "AbortError") {
       return new CancelledError(`request to ${this.providerId} was cancelled`, { cause: error });
     }
-    return upstreamNetworkError(this.providerId, error);
+    if (error instanceof UpstreamError) return error;
+    const mapped = upstreamNetworkError(this.providerId, error);
+    mapped.message = scrubErrorText(mapped.message, secrets);
+    return mapped;
   }
 }

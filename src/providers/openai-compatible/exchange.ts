@@ -24,6 +24,8 @@ export interface ExchangeRequest {
   body: string | null;
   timeoutMs: number;
   signal?: AbortSignal | undefined;
+  /** Called once when the exchange is over (ended, failed or aborted): gives back its upstream slot. */
+  onSettled?: (() => void) | undefined;
 }
 
 export function exchange(dispatcher: Dispatcher, request: ExchangeRequest, sink: ExchangeSink): void {
@@ -34,8 +36,23 @@ export function exchange(dispatcher: Dispatcher, request: ExchangeRequest, sink:
   const cleanup = () => {
     settled = true;
     signal?.removeEventListener("abort", onAbort);
+    request.onSettled?.();
+  };
+  /**
+   * A sink that throws (a parse, a concat of a huge body) must not vanish inside undici's
+   * callbacks, leaving the caller waiting forever: the exchange fails with that error and
+   * the upstream request is aborted.
+   */
+  const failFromSink = (error: unknown) => {
+    const reason = error instanceof Error ? error : new Error(String(error));
+    if (!settled) {
+      cleanup();
+      controller?.abort(reason);
+    }
+    sink.onError(reason);
   };
   if (signal?.aborted) {
+    cleanup();
     sink.onError(Object.assign(new Error("aborted"), { name: "AbortError" }));
     return;
   }
@@ -45,36 +62,56 @@ export function exchange(dispatcher: Dispatcher, request: ExchangeRequest, sink:
     resume: () => controller?.resume(),
     abort: (reason) => controller?.abort(reason ?? new Error("aborted")),
   };
-  dispatcher.dispatch(
-    {
-      origin: request.url.origin,
-      path: request.url.pathname + request.url.search,
-      method: request.method,
-      headers: request.headers,
-      body: request.body,
-      headersTimeout: request.timeoutMs,
-      bodyTimeout: request.timeoutMs,
-    },
-    {
-      onRequestStart(started) {
-        controller = started;
-        if (signal?.aborted) onAbort();
+  try {
+    dispatcher.dispatch(
+      {
+        origin: request.url.origin,
+        path: request.url.pathname + request.url.search,
+        method: request.method,
+        headers: request.headers,
+        body: request.body,
+        headersTimeout: request.timeoutMs,
+        bodyTimeout: request.timeoutMs,
       },
-      onResponseStart(_controller, status, headers) {
-        sink.onStart(status, headers as Record<string, string | string[] | undefined>, control);
+      {
+        onRequestStart(started) {
+          controller = started;
+          if (signal?.aborted) onAbort();
+        },
+        onResponseStart(_controller, status, headers) {
+          if (settled) return;
+          try {
+            sink.onStart(status, headers as Record<string, string | string[] | undefined>, control);
+          } catch (error) {
+            failFromSink(error);
+          }
+        },
+        onResponseData(_controller, chunk) {
+          if (settled) return;
+          try {
+            sink.onData(chunk);
+          } catch (error) {
+            failFromSink(error);
+          }
+        },
+        onResponseEnd() {
+          if (settled) return;
+          cleanup();
+          try {
+            sink.onEnd();
+          } catch (error) {
+            sink.onError(error instanceof Error ? error : new Error(String(error)));
+          }
+        },
+        onResponseError(_controller, error) {
+          if (settled) return;
+          cleanup();
+          sink.onError(signal?.aborted ? Object.assign(new Error("aborted", { cause: error }), { name: "AbortError" }) : error);
+        },
       },
-      onResponseData(_controller, chunk) {
-        sink.onData(chunk);
-      },
-      onResponseEnd() {
-        cleanup();
-        sink.onEnd();
-      },
-      onResponseError(_controller, error) {
-        if (settled) return;
-        cleanup();
-        sink.onError(signal?.aborted ? Object.assign(new Error("aborted", { cause: error }), { name: "AbortError" }) : error);
-      },
-    },
-  );
+    );
+  } catch (error) {
+    // An invalid request (bad header value, closed dispatcher) throws here rather than calling back.
+    failFromSink(error);
+  }
 }

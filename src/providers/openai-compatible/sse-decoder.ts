@@ -11,28 +11,50 @@ export interface SseEvent {
   id: string | undefined;
 }
 
+/** An SSE line or event longer than the decoder's limit: the upstream is not sending events. */
+export class SseEventTooLargeError extends Error {
+  constructor(readonly limit: number) {
+    super(`an SSE event exceeded ${limit} characters`);
+    this.name = "SseEventTooLargeError";
+  }
+}
+
+/** Default cap on one line, and on one event's data: far above any real chunk. */
+export const DEFAULT_MAX_EVENT_CHARS = 1024 * 1024;
+
 export class SseDecoder {
   private readonly text = new StringDecoder("utf8");
   private buffer = "";
+  /** How far the pending buffer is known to hold no line break, so each push scans only new text. */
+  private scanned = 0;
+  private started = false;
   private data: string[] = [];
+  private dataChars = 0;
   private event: string | undefined;
   private id: string | undefined;
 
-  /** Feed bytes; returns the events completed by them. */
+  constructor(private readonly maxEventChars = DEFAULT_MAX_EVENT_CHARS) {}
+
+  /** Feed bytes; returns the events completed by them. Throws `SseEventTooLargeError` past the cap. */
   push(chunk: Uint8Array | string): SseEvent[] {
-    const incoming = typeof chunk === "string" ? chunk : this.text.write(chunk as Buffer);
+    let incoming = typeof chunk === "string" ? chunk : this.text.write(chunk as Buffer);
+    if (!this.started && incoming) {
+      this.started = true;
+      // A leading UTF-8 byte-order mark is not part of the first field name.
+      if (incoming.charCodeAt(0) === 0xfeff) incoming = incoming.slice(1);
+    }
     this.buffer = this.buffer ? this.buffer + incoming : incoming;
     const events: SseEvent[] = [];
     const buffer = this.buffer;
     let start = 0;
-    if (!buffer.includes("\r")) {
+    if (!buffer.includes("\r", this.scanned)) {
       // The common case: "\n" line endings only, found with indexOf rather than char by char.
-      for (let end = buffer.indexOf("\n"); end >= 0; end = buffer.indexOf("\n", start)) {
+      for (let end = buffer.indexOf("\n", this.scanned); end >= 0; end = buffer.indexOf("\n", start)) {
         this.line(buffer.slice(start, end), events);
         start = end + 1;
       }
     } else {
-      for (let i = 0; i < buffer.length; i++) {
+      for (let i = this.scanned; i < buffer.length; i++) {
         const char = buffer.charCodeAt(i);
         if (char !== 10 && char !== 13) continue;
         // A lone "\r" at the end may be the first half of "\r\n": wait for more.
@@ -43,6 +65,10 @@ export class SseDecoder {
       }
     }
     this.buffer = start === 0 ? buffer : buffer.slice(start);
+    // A trailing "\r" may still pair with a "\n": scan it again next time.
+    this.scanned =
+      this.buffer.length > 0 && this.buffer.charCodeAt(this.buffer.length - 1) === 13 ? this.buffer.length - 1 : this.buffer.length;
+    if (this.buffer.length > this.maxEventChars) throw new SseEventTooLargeError(this.maxEventChars);
     return events;
   }
 
@@ -52,6 +78,7 @@ export class SseDecoder {
     this.buffer += this.text.end();
     if (this.buffer) this.line(this.buffer, events);
     this.buffer = "";
+    this.scanned = 0;
     this.line("", events);
     return events;
   }
@@ -62,6 +89,7 @@ export class SseDecoder {
         events.push({ event: this.event, data: this.data.join("\n"), id: this.id });
       }
       this.data = [];
+      this.dataChars = 0;
       this.event = undefined;
       return;
     }
@@ -76,8 +104,11 @@ export class SseDecoder {
     const field = colon < 0 ? line : line.slice(0, colon);
     let value = colon < 0 ? "" : line.slice(colon + 1);
     if (value.charCodeAt(0) === 32) value = value.slice(1);
-    if (field === "data") this.data.push(value);
-    else if (field === "event") this.event = value;
+    if (field === "data") {
+      this.dataChars += value.length;
+      if (this.dataChars > this.maxEventChars) throw new SseEventTooLargeError(this.maxEventChars);
+      this.data.push(value);
+    } else if (field === "event") this.event = value;
     else if (field === "id") this.id = value;
   }
 }
