@@ -51,3 +51,21 @@ test("a \\r at the end of a read still pairs with the \\n of the next", () => {
     ["x", "y"],
   );
 });
+
+test("bare `data:` lines with nothing after them count toward the cap", () => {
+  const decoder = new SseDecoder(1000);
+  assert.throws(() => {
+    for (let i = 0; i < 2000; i++) decoder.push("data:\n");
+  }, SseEventTooLargeError);
+});
+
+test("a line trickled in 16-byte pieces is decoded without re-copying what came before", () => {
+  // Re-joining the pending text on every push made this quadratic: minutes of CPU (the test's
+  // own timeout fails it); joined once per line break it is a moment.
+  const decoder = new SseDecoder(4 * 1024 * 1024);
+  const piece = "x".repeat(16);
+  decoder.push("data: ");
+  for (let i = 0; i < (2 * 1024 * 1024) / 16; i++) assert.deepEqual(decoder.push(piece), []);
+  const [event] = decoder.push("\n\n");
+  assert.equal(event?.data.length, 2 * 1024 * 1024);
+});

@@ -24,9 +24,12 @@ export const DEFAULT_MAX_EVENT_CHARS = 1024 * 1024;
 
 export class SseDecoder {
   private readonly text = new StringDecoder("utf8");
-  private buffer = "";
-  /** How far the pending buffer is known to hold no line break, so each push scans only new text. */
-  private scanned = 0;
+  /**
+   * Text after the last line break, kept in pieces: a line that trickles in a few bytes at a
+   * time is joined once, when its break arrives, never re-copied on every push.
+   */
+  private pending: string[] = [];
+  private pendingChars = 0;
   private started = false;
   private data: string[] = [];
   private dataChars = 0;
@@ -43,18 +46,24 @@ export class SseDecoder {
       // A leading UTF-8 byte-order mark is not part of the first field name.
       if (incoming.charCodeAt(0) === 0xfeff) incoming = incoming.slice(1);
     }
-    this.buffer = this.buffer ? this.buffer + incoming : incoming;
+    if (!incoming) return [];
+    if (incoming.indexOf("\n") < 0 && incoming.indexOf("\r") < 0) {
+      this.keep(incoming);
+      return [];
+    }
+    const buffer = this.pending.length ? this.pending.join("") + incoming : incoming;
+    this.pending = [];
+    this.pendingChars = 0;
     const events: SseEvent[] = [];
-    const buffer = this.buffer;
     let start = 0;
-    if (!buffer.includes("\r", this.scanned)) {
+    if (!buffer.includes("\r")) {
       // The common case: "\n" line endings only, found with indexOf rather than char by char.
-      for (let end = buffer.indexOf("\n", this.scanned); end >= 0; end = buffer.indexOf("\n", start)) {
+      for (let end = buffer.indexOf("\n"); end >= 0; end = buffer.indexOf("\n", start)) {
         this.line(buffer.slice(start, end), events);
         start = end + 1;
       }
     } else {
-      for (let i = this.scanned; i < buffer.length; i++) {
+      for (let i = 0; i < buffer.length; i++) {
         const char = buffer.charCodeAt(i);
         if (char !== 10 && char !== 13) continue;
         // A lone "\r" at the end may be the first half of "\r\n": wait for more.
@@ -64,21 +73,20 @@ export class SseDecoder {
         start = i + 1;
       }
     }
-    this.buffer = start === 0 ? buffer : buffer.slice(start);
-    // A trailing "\r" may still pair with a "\n": scan it again next time.
-    this.scanned =
-      this.buffer.length > 0 && this.buffer.charCodeAt(this.buffer.length - 1) === 13 ? this.buffer.length - 1 : this.buffer.length;
-    if (this.buffer.length > this.maxEventChars) throw new SseEventTooLargeError(this.maxEventChars);
+    if (start < buffer.length) this.keep(start === 0 ? buffer : buffer.slice(start));
     return events;
   }
 
-  /** End of stream: flush a final event that had no blank line after it. */
+  private keep(text: string): void {
+    this.pending.push(text);
+    this.pendingChars += text.length;
+    if (this.pendingChars > this.maxEventChars) throw new SseEventTooLargeError(this.maxEventChars);
+  }
+
+  /** End of stream: flush a final line and event that had no line break or blank line after them. */
   end(): SseEvent[] {
-    const events: SseEvent[] = [];
-    this.buffer += this.text.end();
-    if (this.buffer) this.line(this.buffer, events);
-    this.buffer = "";
-    this.scanned = 0;
+    // A last "\n" ends the last line ("\r" + "\n" stays one break); the blank line ends its event.
+    const events = this.push(`${this.text.end()}\n`);
     this.line("", events);
     return events;
   }
@@ -105,7 +113,8 @@ export class SseDecoder {
     let value = colon < 0 ? "" : line.slice(colon + 1);
     if (value.charCodeAt(0) === 32) value = value.slice(1);
     if (field === "data") {
-      this.dataChars += value.length;
+      // Each line counts, empty ones too (they add a "\n"): a stream of bare `data:` lines is capped.
+      this.dataChars += value.length + 1;
       if (this.dataChars > this.maxEventChars) throw new SseEventTooLargeError(this.maxEventChars);
       this.data.push(value);
     } else if (field === "event") this.event = value;
