@@ -26,9 +26,10 @@ export function credentialVariants(values: Iterable<string | undefined>): string
     secrets.add(trimmed);
     const encoded = encodeURIComponent(trimmed);
     if (encoded !== trimmed) secrets.add(encoded);
-    // A JSON body quoting a secret escapes `"`, `\` and `/`.
+    // A JSON body quoting a secret escapes `"` and `\`, and some servers `/` too.
     const quoted = JSON.stringify(trimmed).slice(1, -1);
     if (quoted !== trimmed) secrets.add(quoted);
+    if (quoted.includes("/")) secrets.add(quoted.replaceAll("/", "\\/"));
   }
   // Longest first, so a secret containing another is replaced whole.
   return [...secrets].sort((a, b) => b.length - a.length);

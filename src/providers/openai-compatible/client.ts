@@ -142,12 +142,15 @@ export class OpenAICompatibleClient {
   }
 
   private httpError(status: number, headers: RawResponse["headers"], body: string, secrets: readonly string[]): UpstreamError {
-    return upstreamHttpError({
+    const error = upstreamHttpError({
       providerId: this.providerId,
       status,
       body: scrubErrorText(body, secrets),
       retryAfter: firstHeader(headers["retry-after"]),
     });
+    // Again after parsing: JSON escapes (`\/`, `\u0041`) can hide a secret from the raw-text pass.
+    error.message = scrubErrorText(error.message, secrets);
+    return error;
   }
 
   /**
