@@ -117,6 +117,18 @@ for (const [name, reply] of [
   ["a 200 with an HTML page on a stream request", sse(["<html><title>Bad gateway</title></html>"], { type: "text/html" })],
   ["a 200 with an HTML body and no content type", sse(["<!doctype html><p>oops</p>"], { type: "application/octet-stream" })],
   ["a JSON answer without choices to a stream request", { body: { ...completion("x"), choices: [] } }],
+  [
+    "a stream of empty choices and usage only",
+    sse(
+      [
+        { ...base, choices: [] },
+        { ...base, choices: [], usage: { prompt_tokens: 1, completion_tokens: 0, total_tokens: 1 } },
+      ],
+      {
+        done: true,
+      },
+    ),
+  ],
   ["a 200 then an error as the first event", sse([`data: ${JSON.stringify({ error: { message: "model overloaded", code: 503 } })}\n\n`])],
 ] as const) {
   test(`${name} before any chunk falls back to the next model`, async () => {
@@ -157,4 +169,29 @@ test("/v1/responses: a stream cut off after its first chunk ends with response.f
   for await (const event of stream) types.push(event.type);
   assert.equal(types.at(-1), "response.failed");
   assert.ok(!types.includes("response.completed"));
+});
+
+test("an upstream that keeps its body open after [DONE] is cut, so its connection and slot come back", async () => {
+  let open = 0;
+  let closed = 0;
+  chutes.route("POST /chat/completions", {
+    respond: (response: ServerResponse) => {
+      open++;
+      response.writeHead(200, { "content-type": "text/event-stream" });
+      response.write(
+        `data: ${JSON.stringify({ ...base, choices: [{ index: 0, delta: { content: "done" }, finish_reason: "stop" }] })}\n\n`,
+      );
+      response.write("data: [DONE]\n\n");
+      // Keep-alive comments forever after [DONE].
+      const ping = setInterval(() => response.write(": ping\n\n"), 50);
+      response.on("close", () => {
+        clearInterval(ping);
+        closed++;
+      });
+    },
+  });
+  const { text } = await streamText();
+  assert.equal(text, "done");
+  for (let i = 0; i < 400 && closed < open; i++) await new Promise((resolve) => setTimeout(resolve, 25));
+  assert.equal(closed, open, "the upstream response after [DONE] was never cut");
 });

@@ -14,6 +14,8 @@ export interface BatchedChunks extends AsyncIterable<ChatChunk> {
 }
 
 const HIGH_WATER = 64;
+/** How long an upstream may keep its body open after `[DONE]`. */
+const DONE_GRACE_MS = 2_000;
 
 export interface ChunkStreamOptions {
   control: ExchangeControl;
@@ -44,6 +46,7 @@ export class ChunkStream implements AsyncIterableIterator<StreamedChunk> {
   private ended = false;
   private paused = false;
   private received = 0;
+  private bodyEnded = false;
   private finishSeen = false;
   private failure: Error | undefined;
   private waiter: { resolve: (result: IteratorResult<StreamedChunk>) => void; reject: (error: Error) => void } | undefined;
@@ -88,6 +91,7 @@ export class ChunkStream implements AsyncIterableIterator<StreamedChunk> {
 
   /** The upstream body ended. */
   end(): void {
+    this.bodyEnded = true;
     if (this.ended || this.failure) return;
     try {
       this.accept(this.decoder.end());
@@ -141,12 +145,18 @@ export class ChunkStream implements AsyncIterableIterator<StreamedChunk> {
           this.fail(this.broken("an empty stream", "upstream_empty_stream"));
           return;
         }
-        // The body runs to its end on its own, so the connection goes back to the pool.
+        // The body runs to its end on its own, so the connection goes back to the pool; one that
+        // stays open after [DONE] (keep-alive comments) would hold its connection and upstream
+        // slot for ever, so it is cut after a grace period.
         this.finish();
+        setTimeout(() => {
+          if (!this.bodyEnded) this.control.abort();
+        }, DONE_GRACE_MS).unref();
         return;
       }
       if (!chunk) continue;
-      this.received++;
+      // Only chunks with choices make an answer: `{"choices":[]}` and usage alone do not.
+      if (chunk.choices?.length) this.received++;
       if (!this.finishSeen && chunk.choices) {
         for (const choice of chunk.choices) if (choice.finish_reason) this.finishSeen = true;
       }

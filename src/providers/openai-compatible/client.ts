@@ -63,6 +63,8 @@ export interface CallOptions {
   headers?: Record<string, string> | undefined;
 }
 
+/** Chunks without choices read ahead while waiting for the first real one. */
+const MAX_EARLY_CHUNKS = 16;
 const DEFAULT_TIMEOUT_MS = 120_000;
 
 export interface RawResponse {
@@ -241,23 +243,28 @@ export class OpenAICompatibleClient {
       maxBodyBytes: this.maxBodyBytes,
       secrets,
     });
-    const first = await stream.next().catch(async (error: unknown) => {
+    // Read up to the first chunk with choices, so that a failure before any answer (an HTTP
+    // error, an error event, a stream of nothing but usage) is thrown here and the caller can
+    // still fall back. What was read is handed out first.
+    const early: Array<IteratorResult<ChatChunk>> = [];
+    try {
+      for (;;) {
+        const result = await stream.next();
+        early.push(result);
+        if (result.done || result.value.choices?.length || early.length >= MAX_EARLY_CHUNKS) break;
+      }
+    } catch (error) {
       await stream.return();
       throw error;
-    });
-    if (first.done) return stream;
-    let replayed = false;
-    // The first chunk was read to catch early failures; hand it out first.
+    }
+    if (early.length === 1 && early[0]?.done) return stream;
+    let replayed = 0;
     const replay: BatchedChunks = {
       [Symbol.asyncIterator]: () => ({
-        next: () => {
-          if (replayed) return stream.next();
-          replayed = true;
-          return Promise.resolve(first);
-        },
+        next: () => (replayed < early.length ? Promise.resolve(early[replayed++] as IteratorResult<ChatChunk>) : stream.next()),
         return: () => stream.return(),
       }),
-      takeQueued: () => (replayed ? stream.takeQueued() : []),
+      takeQueued: () => (replayed >= early.length ? stream.takeQueued() : []),
     };
     return replay;
   }
