@@ -28,7 +28,7 @@ export class ToolCallLines {
         this.calls.set(index, call);
       }
       const name = delta.function?.name;
-      if (typeof name === "string" && call.name.length < 256) call.name += name;
+      if (typeof name === "string" && call.name.length < 256) call.name = (call.name + name).slice(0, 256);
       const piece = delta.function?.arguments;
       if (typeof piece === "string") {
         const room = MAX_ARGUMENTS_CHARS - call.arguments.length;

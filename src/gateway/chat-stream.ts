@@ -89,7 +89,8 @@ export async function relayChatStream(
         toolCalls[call.index] ??= { type: "function", function: { name: "", arguments: "" } };
         const slot = toolCalls[call.index] as (typeof toolCalls)[number];
         if (call.id) slot.id = call.id;
-        if (call.function?.name && slot.function.name.length < 256) slot.function.name += call.function.name;
+        if (call.function?.name && slot.function.name.length < 256)
+          slot.function.name = (slot.function.name + call.function.name).slice(0, 256);
         if (call.function?.arguments && argumentChars < MAX_TRANSCRIPT_CHARS) {
           slot.function.arguments = keep(slot.function.arguments, call.function.arguments);
           argumentChars += call.function.arguments.length;

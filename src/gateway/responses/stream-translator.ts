@@ -1,3 +1,4 @@
+import { UpstreamError } from "../../shared/errors.js";
 import type { ChatChunk, Usage } from "../../shared/wire.js";
 import { completeResponse, newId, type OutputItem, type ResponseObject } from "./response-object.js";
 
@@ -22,6 +23,9 @@ interface OpenCall {
  * output item added → deltas → done, then exactly one of completed / incomplete / failed. Every
  * event carries a rising `sequence_number`.
  */
+/** The most text (all output items together) one streamed response may hold. */
+export const MAX_OUTPUT_CHARS = 4_000_000;
+
 export class ResponseStreamTranslator {
   private sequence = 0;
   private readonly items: OutputItem[] = [];
@@ -30,6 +34,7 @@ export class ResponseStreamTranslator {
   private finishReason: string | null = null;
   private usage: Usage | null = null;
   private ended = false;
+  private outputChars = 0;
 
   constructor(
     private readonly emit: Emit,
@@ -56,6 +61,20 @@ export class ResponseStreamTranslator {
     if (choice.finish_reason) this.finishReason = choice.finish_reason;
   }
 
+  /**
+   * A Responses answer repeats its whole text (`output_text.done`, the final response, the stored
+   * copy), so it is bounded: past the cap the response fails rather than grow without end.
+   */
+  private count(chars: number): void {
+    this.outputChars += chars;
+    if (this.outputChars > MAX_OUTPUT_CHARS) {
+      throw new UpstreamError(
+        `the answer is longer than ${MAX_OUTPUT_CHARS} characters, the most a response keeps; use /v1/chat/completions for longer output`,
+        { status: 502, code: "output_too_large" },
+      );
+    }
+  }
+
   private async textDelta(delta: string): Promise<void> {
     if (!this.text) {
       this.text = { index: this.items.length, id: newId("msg"), text: "" };
@@ -68,6 +87,7 @@ export class ResponseStreamTranslator {
         part: { type: "output_text", text: "", annotations: [] },
       });
     }
+    this.count(delta.length);
     this.text.text += delta;
     await this.send(
       "response.output_text.delta",
@@ -85,7 +105,13 @@ export class ResponseStreamTranslator {
     let call = this.calls.get(chatIndex);
     if (!call) {
       await this.closeText();
-      call = { index: this.items.length, id: newId("fc"), callId: callId ?? newId("fc"), name: name ?? "", arguments: "" };
+      call = {
+        index: this.items.length,
+        id: newId("fc"),
+        callId: (callId ?? newId("fc")).slice(0, 256),
+        name: (name ?? "").slice(0, 256),
+        arguments: "",
+      };
       this.calls.set(chatIndex, call);
       const item: OutputItem = {
         type: "function_call",
@@ -97,8 +123,9 @@ export class ResponseStreamTranslator {
       };
       this.items.push(item);
       await this.send("response.output_item.added", { output_index: call.index, item });
-    } else if (name && !call.name) call.name = name;
+    } else if (name && !call.name) call.name = name.slice(0, 256);
     if (args) {
+      this.count(args.length);
       call.arguments += args;
       await this.send("response.function_call_arguments.delta", { item_id: call.id, output_index: call.index, delta: args });
     }
