@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { exceedsJsonDepth } from "../src/gateway/json-depth.js";
+import { exceedsJsonDepth } from "../src/shared/json-depth.js";
 import { test } from "./helpers/test.js";
 
 test("the depth scan counts nesting the way JSON.parse sees it", () => {

@@ -3,7 +3,7 @@ import type { ServerResponse } from "node:http";
 import OpenAI from "openai";
 import { createTestState, type TestState, writeConfig } from "./helpers/cli.js";
 import { type FakeReply, type FakeUpstream, startFakeChutes } from "./helpers/fake-upstream.js";
-import { type RunningGateway, startGateway } from "./helpers/gateway.js";
+import { GATEWAY_TOKEN, type RunningGateway, startGateway } from "./helpers/gateway.js";
 import { after, before, test } from "./helpers/test.js";
 
 // What an upstream stream carries is checked where it enters: tool-call indexes, chunk shapes,
@@ -118,4 +118,23 @@ test("a stream starting with a UTF-8 byte-order mark keeps its first event", asy
   const { text, error } = await collect();
   assert.equal(error, undefined);
   assert.equal(text, "Hello world");
+});
+
+test("an upstream JSON answer nested too deep is a 502 (after the fallbacks), not a 500", async () => {
+  const deep = `${"[".repeat(10_000)}${"]".repeat(10_000)}`;
+  chutes.route("POST /chat/completions", {
+    respond: (response) => {
+      response.writeHead(200, { "content-type": "application/json" });
+      response.end(
+        `{"id":"x","object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":"hi","extra":${deep}},"finish_reason":"stop"}]}`,
+      );
+    },
+  });
+  const response = await fetch(`${gateway.url}/v1/chat/completions`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${GATEWAY_TOKEN}`, "content-type": "application/json" },
+    body: JSON.stringify({ model: "chutes/zai-org/GLM-4.7-TEE", messages: [{ role: "user", content: "hi" }] }),
+  });
+  assert.equal(response.status, 502);
+  assert.equal(((await response.json()) as { error: { code: string } }).error.code, "upstream_bad_response");
 });

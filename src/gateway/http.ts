@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { InvalidRequestError, isOpenClawError, OpenClawError, RateLimitError, UpstreamError } from "../shared/errors.js";
-import { DEFAULT_MAX_JSON_DEPTH, exceedsJsonDepth } from "./json-depth.js";
+import { DEFAULT_MAX_JSON_DEPTH, exceedsJsonDepth } from "../shared/json-depth.js";
 
 export const DEFAULT_MAX_BODY_BYTES = 20 * 1024 * 1024;
 

@@ -9,10 +9,10 @@ import type { StatePaths } from "../config/paths.js";
 import type { OpenClawConfig } from "../config/schema.js";
 import { ModelRuntime } from "../models/model-runtime.js";
 import type { CreateProviderOptions } from "../providers/registry.js";
+import { DEFAULT_MAX_JSON_DEPTH } from "../shared/json-depth.js";
 import { GatewayAuth, type RateLimitPolicy } from "./auth.js";
 import type { ClientLimits, GatewayContext } from "./context.js";
 import { DEFAULT_MAX_BODY_BYTES } from "./http.js";
-import { DEFAULT_MAX_JSON_DEPTH } from "./json-depth.js";
 
 export function rateLimitPolicy(config: OpenClawConfig): RateLimitPolicy | undefined {
   const limit = config.gateway?.auth?.rateLimit;

@@ -1,5 +1,6 @@
 import type { Agent, Dispatcher } from "undici";
 import { CancelledError, errorCode, UpstreamError } from "../../shared/errors.js";
+import { exceedsJsonDepth } from "../../shared/json-depth.js";
 import { credentialHeaderValues, credentialVariants, scrubErrorText, scrubExact, urlCredentials } from "../../shared/scrub.js";
 import type {
   ChatChunk,
@@ -63,6 +64,8 @@ export interface CallOptions {
   headers?: Record<string, string> | undefined;
 }
 
+/** Upstream JSON nested deeper than this is refused (real answers are shallow). */
+const MAX_UPSTREAM_JSON_DEPTH = 128;
 /** Chunks without choices read ahead while waiting for the first real one. */
 const MAX_EARLY_CHUNKS = 16;
 const DEFAULT_TIMEOUT_MS = 120_000;
@@ -207,6 +210,8 @@ export class OpenAICompatibleClient {
     const response = await this.collect(dispatcher, request, secrets, options.signal);
     if (response.status < 200 || response.status >= 300) throw this.httpError(response.status, response.headers, response.text, secrets);
     try {
+      // Nesting deep enough to overflow the stack later (when the answer is re-serialised) is not an answer.
+      if (exceedsJsonDepth(response.text, MAX_UPSTREAM_JSON_DEPTH)) throw new Error("too deep");
       return JSON.parse(response.text) as T;
     } catch {
       throw new UpstreamError(`${this.providerId} answered with invalid JSON`, {
@@ -275,6 +280,7 @@ export class OpenAICompatibleClient {
     if (!data) return undefined;
     let payload: unknown;
     try {
+      if (exceedsJsonDepth(data, MAX_UPSTREAM_JSON_DEPTH)) throw new Error("too deep");
       payload = JSON.parse(data);
     } catch {
       throw new UpstreamError(`${this.providerId} sent a malformed stream event`, {
