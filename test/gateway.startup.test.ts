@@ -73,3 +73,24 @@ test("with no provider credential the banner and the first request say to run op
   // Nobody configured a provider: nothing was discovered, so nothing to warn about.
   assert.ok(!/discovery failed/.test(gateway.stdout()), gateway.stdout());
 });
+
+test("with no provider credential nothing is discovered, even when /v1/models is asked", async () => {
+  const { startFakeChutes } = await import("./helpers/fake-upstream.js");
+  const chutes = await startFakeChutes();
+  // Chutes is configured (its base URL points here) but holds no credential.
+  await writeConfig(state, { models: { providers: { chutes: { baseUrl: chutes.url } } } });
+  const gateway = await startGateway(state);
+  try {
+    const response = await fetch(`${gateway.url}/v1/models`, { headers: { authorization: `Bearer ${GATEWAY_TOKEN}` } });
+    assert.equal(response.status, 200);
+    assert.deepEqual((await jsonOf(response)).data, []);
+  } finally {
+    assert.equal(await gateway.stop(), 0);
+    await chutes.close();
+  }
+  assert.deepEqual(
+    chutes.requests.map((request) => request.path),
+    [],
+  );
+  assert.ok(!/discovery failed/.test(gateway.stdout()), gateway.stdout());
+});

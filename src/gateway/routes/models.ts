@@ -1,4 +1,4 @@
-import { allowedRefs, pickAgent } from "../../agents/route-request.js";
+import { allowedRefs, pickAgent, providersSetUp } from "../../agents/route-request.js";
 import type { ModelRuntime } from "../../models/model-runtime.js";
 import type { CatalogModel } from "../../providers/provider.js";
 import { NotFoundError } from "../../shared/errors.js";
@@ -48,6 +48,8 @@ function toEntry(id: string, provider: string, created: number, model: CatalogMo
  */
 async function listModels(ctx: GatewayContext, agentHeader: string | undefined): Promise<ModelEntry[]> {
   const { runtime } = ctx;
+  // Nothing set up: nothing to list, and no discovery of providers nobody configured.
+  if (providersSetUp(runtime).length === 0) return [];
   const loaded = await runtime.catalog();
   const created = (provider: string) => {
     const fetchedAt = loaded.providers.get(provider)?.fetchedAt;
