@@ -69,3 +69,16 @@ test("Ctrl-D leaves the interactive chat on a fresh line", async () => {
   const text = session.output().replace(new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*[A-Za-z]`, "g"), "");
   assert.match(text, /you> \r?\n$/);
 });
+
+test("escape sequences in an answer never reach the terminal; piped output is left exact", async () => {
+  const hostile = ["safe ", "\u001b]0;pwned\u0007", "\u001b[2J", "\u001b]52;c;aGk=\u0007", "text"];
+  chutes.route("POST /chat/completions", { events: wordStream(hostile) });
+  const session = spawnCliInPty(["chat", "hi"], state.env);
+  assert.equal(await session.exit, 0, session.output());
+  assert.match(session.output(), /safe .*text/);
+  assert.ok(!session.output().includes("\u001b]0;"), JSON.stringify(session.output()));
+  assert.ok(!session.output().includes("\u001b[2J"), JSON.stringify(session.output()));
+  assert.ok(!session.output().includes("\u001b]52"), JSON.stringify(session.output()));
+  const piped = await runCli(state, ["chat", "hi"]);
+  assert.equal(piped.stdout, `${hostile.join("")}\n`);
+});

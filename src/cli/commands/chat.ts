@@ -7,6 +7,7 @@ import { loadCliContext, warn } from "../context.js";
 import { explainUpstreamError } from "../explain-error.js";
 import { readAll } from "../read-secret.js";
 import { reportError } from "../report-error.js";
+import { forTerminal } from "../terminal-text.js";
 import { ToolCallLines } from "../tool-call-lines.js";
 
 export interface ChatOptions {
@@ -44,7 +45,7 @@ async function streamReply(
       for (const choice of chunk.choices ?? []) {
         const reasoning = choice.delta?.reasoning_content;
         if (options.reasoning && reasoning) {
-          process.stderr.write(reasoning);
+          process.stderr.write(forTerminal(reasoning, process.stderr));
           thinking = true;
         }
         toolCalls.add(choice.delta?.tool_calls);
@@ -52,7 +53,7 @@ async function streamReply(
         if (content) {
           if (thinking) process.stderr.write("\n");
           thinking = false;
-          process.stdout.write(content);
+          process.stdout.write(forTerminal(content, process.stdout));
           text += content;
           outOpen = !content.endsWith("\n");
         }
@@ -63,7 +64,7 @@ async function streamReply(
     if (outOpen || (!text && toolCalls.size === 0)) process.stdout.write("\n");
     outOpen = false;
     const calls = toolCalls.lines();
-    for (const line of calls) process.stdout.write(`${line}\n`);
+    for (const line of calls) process.stdout.write(`${forTerminal(line, process.stdout)}\n`);
     return { text: text || calls.join("\n"), ref };
   } catch (error) {
     if (outOpen) process.stdout.write("\n");

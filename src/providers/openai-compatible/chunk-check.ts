@@ -32,6 +32,7 @@ export function chunkProblem(payload: unknown): string | undefined {
     if (delta === undefined || delta === null) continue;
     if (!isObject(delta)) return "a delta that is not an object";
     if (!isOptionalString(delta.content)) return "delta content that is not a string";
+    if (!isOptionalString(delta.reasoning_content)) return "delta reasoning that is not a string";
     const calls = delta.tool_calls;
     if (calls === undefined || calls === null) continue;
     if (!Array.isArray(calls)) return "tool_calls that is not a list";
