@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
+import OpenAI from "openai";
 import { MAX_TRANSCRIPT_CHARS } from "../src/gateway/chat-stream.js";
 import { MAX_OUTPUT_CHARS } from "../src/gateway/responses/stream-translator.js";
 import { createTestState, runCli, type TestState, writeConfig } from "./helpers/cli.js";
-import { type FakeUpstream, startFakeChutes } from "./helpers/fake-upstream.js";
+import { completion, type FakeUpstream, startFakeChutes } from "./helpers/fake-upstream.js";
 import { type RunningGateway, startGateway } from "./helpers/gateway.js";
 import { after, before, test } from "./helpers/test.js";
 
@@ -16,6 +17,7 @@ before(async () => {
   await writeConfig(state, {
     models: { providers: { chutes: { baseUrl: chutes.url } } },
     agents: { defaults: { model: "chutes/Qwen/Qwen3-32B-TEE" } },
+    gateway: { http: { maxBodyBytes: 100_000 } },
   });
   gateway = await startGateway(state);
 });
@@ -103,4 +105,23 @@ test("a /v1/responses stream longer than the response cap ends with response.fai
   }
   assert.equal(last, "response.failed");
   assert.equal(code, "output_too_large");
+});
+
+test("a previous_response_id chain cannot grow past the request body cap", async () => {
+  chutes.route("POST /chat/completions", (request) => ({ body: completion("ok", (request.body as { model: string }).model) }));
+  const client = gateway.client();
+  const input = "z".repeat(30_000);
+  let previous = await client.responses.create({ model: "chutes/Qwen/Qwen3-32B-TEE", input });
+  previous = await client.responses.create({ model: "chutes/Qwen/Qwen3-32B-TEE", input, previous_response_id: previous.id });
+  previous = await client.responses.create({ model: "chutes/Qwen/Qwen3-32B-TEE", input, previous_response_id: previous.id });
+  const calls = chutes.requests.length;
+  await assert.rejects(
+    client.responses.create({ model: "chutes/Qwen/Qwen3-32B-TEE", input, previous_response_id: previous.id }),
+    (error) => {
+      assert.ok(error instanceof OpenAI.BadRequestError);
+      assert.equal((error as InstanceType<typeof OpenAI.BadRequestError>).code, "context_too_large");
+      return true;
+    },
+  );
+  assert.equal(chutes.requests.length, calls, "the refused request reached the upstream");
 });

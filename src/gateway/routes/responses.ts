@@ -67,6 +67,14 @@ export const handleCreateResponse: RouteHandler = async (ctx, request, response,
   const input = inputToMessages(body.input);
   if (input.length === 0) throw new InvalidRequestError("input is required", { param: "input" });
   const conversation = [...history, ...input];
+  // Each stored response carries the conversation so far: a chain must not grow past what a
+  // client could send in one request.
+  if (history.length > 0 && JSON.stringify(conversation).length > ctx.maxBodyBytes) {
+    throw new InvalidRequestError(
+      `the conversation behind previous_response_id is larger than gateway.http.maxBodyBytes (${ctx.maxBodyBytes}); start a new conversation`,
+      { code: "context_too_large", param: "previous_response_id" },
+    );
+  }
   const system = [agent.systemPrompt, body.instructions ?? undefined]
     .filter((text): text is string => Boolean(text))
     .map((content) => ({ role: "system", content }));
