@@ -144,7 +144,7 @@ export const GatewayConfigSchema = z.strictObject({
         .optional(),
       maxBodyBytes: positiveInt.optional(),
       /** Deepest JSON nesting accepted in a request body. */
-      maxJsonDepth: positiveInt.optional(),
+      maxJsonDepth: positiveInt.max(1000).optional(),
       /** How long a client may take to send a whole authenticated request body. */
       requestTimeoutMs: positiveInt.optional(),
       /** How long a client may take to send the request headers. */
