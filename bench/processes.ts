@@ -1,0 +1,48 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { createInterface } from "node:readline";
+
+/** Resolves with the first line (or its first capture group) of a child's output that matches. */
+export function firstLine(child: ChildProcess, stream: "stdout" | "stderr", pattern: RegExp): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const source = child[stream];
+    if (!source) return reject(new Error("no stream"));
+    const lines = createInterface({ input: source });
+    lines.on("line", (line) => {
+      const match = pattern.exec(line);
+      if (match) resolve(match[1] ?? line);
+    });
+    child.once("exit", () => reject(new Error(`process exited before printing ${pattern}`)));
+  });
+}
+
+/** A bench helper process written in TypeScript (run through tsx), printing its URL on stdout. */
+export async function startScript(file: string, args: string[] = []): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, ["--import", "tsx", new URL(file, import.meta.url).pathname, ...args], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const url = await firstLine(child, "stdout", /^(http:\/\/\S+)$/);
+  return { child, url };
+}
+
+/** Stops a child we started and waits for it to be gone. */
+export async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  child.kill("SIGTERM");
+  await exited;
+}
+
+const proc = (pid: number, file: string) => (existsSync(`/proc/${pid}/${file}`) ? readFileSync(`/proc/${pid}/${file}`, "utf8") : "");
+
+/** Resident set size in MB (Linux; 0 elsewhere). */
+export const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(proc(pid, "status"))?.[1] ?? 0) / 1024;
+
+/** User + system CPU time of a process and all its threads, in ms (Linux; 0 elsewhere). Clock ticks are 10 ms. */
+export function cpuMs(pid: number): number {
+  const fields = proc(pid, "stat").split(") ")[1]?.split(" ");
+  return fields ? (Number(fields[11]) + Number(fields[12])) * 10 : 0;
+}
+
+export const median = (values: number[]) =>
+  values.length ? ([...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number) : Number.NaN;
