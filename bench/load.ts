@@ -70,7 +70,7 @@ class Connection {
     private readonly done: () => void,
   ) {}
 
-  start(): void {
+  start() {
     if (!this.again(this.sent)) return this.done();
     const socket = connect(this.port, this.host);
     socket.setNoDelay(true);
@@ -107,7 +107,7 @@ class Connection {
     }
   }
 
-  private onData(chunk: Buffer): void {
+  private onData(chunk: Buffer) {
     const buffer = this.pending ? Buffer.concat([this.pending, chunk]) : chunk;
     this.pending = undefined;
     let offset = 0;
