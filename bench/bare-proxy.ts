@@ -12,7 +12,9 @@ import { Pool } from "undici";
  */
 const origin = process.argv[2];
 if (!origin) throw new Error("usage: bare-proxy.ts UPSTREAM_ORIGIN");
-const pool = new Pool(origin, { connections: 256, keepAliveTimeout: 30_000 });
+// As many upstream connections as streams held (the slow-stream bench holds a thousand); the
+// gateway's own cap is raised to match in the bench config.
+const pool = new Pool(origin, { connections: 4096, keepAliveTimeout: 30_000 });
 
 const server = createServer((request, response) => {
   const chunks: Buffer[] = [];

@@ -182,6 +182,7 @@ function run(
   connections: number,
   again: (sent: number) => boolean,
   progress: LoadProgress,
+  batch = connections,
 ): Promise<Omit<LoadResult, "seconds" | "rps">> {
   const url = new URL(target.url);
   const request = requestBytes(target);
@@ -191,8 +192,10 @@ function run(
   return new Promise((resolve) => {
     let open = connections;
     const record = (ok: boolean, latency: number, ttfb: number) => {
-      if (!ok) progress.errors++;
-      else {
+      if (!ok) {
+        progress.errors++;
+        if (launched < connections && progress.firstBytes + progress.errors >= launched) launch();
+      } else {
         progress.completed++;
         latencies.push(latency);
         ttfbs.push(ttfb);
@@ -209,8 +212,18 @@ function run(
         loaderCpuMs: (cpu.user + cpu.system) / 1000,
       });
     };
-    for (let i = 0; i < connections; i++)
-      new Connection(Number(url.port), url.hostname, request, again, record, () => progress.firstBytes++, done).start();
+    // Connections open in batches, the next when the last has its first bytes: a thousand SYNs at
+    // once overflow the listen backlog, and the kernel's 1 s / 3 s SYN retries would be measured.
+    let launched = 0;
+    const launch = () => {
+      const end = Math.min(connections, launched + batch);
+      for (; launched < end; launched++) new Connection(Number(url.port), url.hostname, request, again, record, onFirstByte, done).start();
+    };
+    const onFirstByte = () => {
+      progress.firstBytes++;
+      if (launched < connections && progress.firstBytes + progress.errors >= launched) launch();
+    };
+    launch();
   });
 }
 
@@ -227,10 +240,13 @@ export async function runLoad(options: LoadTarget & { connections: number; secon
 }
 
 /** `connections` requests at once, one per connection, each read to its end (slow streams). */
-export function runOnce(options: LoadTarget & { connections: number }): { progress: LoadProgress; result: Promise<LoadResult> } {
+export function runOnce(options: LoadTarget & { connections: number; batch?: number }): {
+  progress: LoadProgress;
+  result: Promise<LoadResult>;
+} {
   const progress: LoadProgress = { firstBytes: 0, completed: 0, errors: 0 };
   const started = performance.now();
-  const result = run(options, options.connections, (sent) => sent === 0, progress).then((partial) => {
+  const result = run(options, options.connections, (sent) => sent === 0, progress, options.batch).then((partial) => {
     const seconds = (performance.now() - started) / 1000;
     return { ...partial, seconds, rps: partial.requests / seconds };
   });

@@ -1,57 +1,85 @@
 import { performance } from "node:perf_hooks";
-import { runOnce } from "./load.js";
-import { rssMb, stop } from "./processes.js";
-import { AUTH, startGateway, withUpstream } from "./setup.js";
+import { type LoadTarget, runOnce } from "./load.js";
+import { cpuMs, rssMb, stop } from "./processes.js";
+import { AUTH, startGateway, startProxy, withUpstream } from "./setup.js";
 import { ms } from "./stats.js";
+
+const INTERVAL_MS = 200; // upstream-server.ts sends a slow stream's events this far apart
 
 const until = async (condition: () => boolean, timeoutMs: number) => {
   const deadline = performance.now() + timeoutMs;
   while (!condition() && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
 };
 
+/** Holds `streams` streams through the process `pid` and reads its memory and CPU while they are open. */
+async function hold(pid: number, target: LoadTarget, streams: number, events: number) {
+  // Warm the path (a few streams), then let the process settle before the baseline.
+  await runOnce({ ...target, connections: 10 }).result;
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  const baseline = rssMb(pid);
+  let peak = baseline;
+  const sampler = setInterval(() => {
+    peak = Math.max(peak, rssMb(pid));
+  }, 100);
+  const cpuBefore = cpuMs(pid);
+  const started = performance.now();
+  const { progress, result } = runOnce({ ...target, connections: streams, batch: 100 });
+  await until(() => progress.firstBytes + progress.errors >= streams, 60_000);
+  const allOpen = performance.now() - started;
+  // Two events after the last stream opened (every stream has relayed some by then): the memory they hold.
+  await until(() => performance.now() - started > allOpen + 2 * INTERVAL_MS, 120_000);
+  const held = rssMb(pid);
+  const heldStreams = progress.firstBytes - progress.completed;
+  const outcome = await result;
+  clearInterval(sampler);
+  return {
+    outcome,
+    allOpen,
+    cpuPerStreamUs: ((cpuMs(pid) - cpuBefore) * 1000) / streams,
+    baseline,
+    held,
+    heldStreams,
+    peak,
+    bytesPerStream: ((held - baseline) * 1024 * 1024) / Math.max(1, heldStreams),
+  };
+}
+
 /**
- * `streams` slow chat streams held through the gateway at once (the upstream sends one small event
- * every 200 ms, `events` times). Reports how many completed (none may be dropped) and how much the
- * gateway's RSS grew per stream while all were open.
+ * `streams` slow chat streams held at once (the upstream sends one small event every 200 ms,
+ * `events` times), through the bare proxy and through the gateway. Reports how many completed
+ * (none may be dropped) and how much each process's RSS grew per stream while all were open.
+ * Connections open 100 at a time (see runOnce), so "all open after" is the process's speed.
  */
 export async function benchSlowStreams(options: { streams: number; events: number }): Promise<void> {
   const { streams, events } = options;
-  await withUpstream(events, async (_upstreamUrl, state) => {
+  await withUpstream(events, async (upstreamUrl, state) => {
+    const messages = [{ role: "user", content: "Think slowly." }];
+    console.log(
+      `\n${streams} concurrent slow streams (one event every ${INTERVAL_MS} ms, ${events} events, ~${((events * INTERVAL_MS) / 1000).toFixed(0)} s each)`,
+    );
+    const print = (name: string, figures: Awaited<ReturnType<typeof hold>>) => {
+      const { outcome } = figures;
+      console.log(
+        `  ${name.padEnd(21)} completed ${outcome.requests}/${streams}, errors ${outcome.errors}${outcome.requests === streams ? " (none dropped)" : " (SOME DROPPED)"}; all open after ${ms(figures.allOpen)}; CPU ${figures.cpuPerStreamUs.toFixed(0)} µs per stream (its whole life); duration p50 ${ms(outcome.latency.p50)}, p99 ${ms(outcome.latency.p99)}`,
+      );
+      console.log(
+        `  ${"".padEnd(21)} RSS ${figures.baseline.toFixed(0)} MB before, ${figures.held.toFixed(0)} MB with ${figures.heldStreams} open, peak ${figures.peak.toFixed(0)} MB: ~${(figures.bytesPerStream / 1024).toFixed(1)} KB per stream`,
+      );
+    };
+    const proxy = await startProxy(upstreamUrl);
+    try {
+      const body = JSON.stringify({ model: "bench-slow", messages, stream: true });
+      print(
+        "bare proxy (ceiling)",
+        await hold(proxy.child.pid as number, { url: `${proxy.url}/v1/chat/completions`, body, headers: {} }, streams, events),
+      );
+    } finally {
+      await stop(proxy.child);
+    }
     const gateway = await startGateway(state);
     try {
-      const target = {
-        url: `${gateway.url}/v1/chat/completions`,
-        body: JSON.stringify({ model: "bench/bench-slow", messages: [{ role: "user", content: "Think slowly." }], stream: true }),
-        headers: AUTH,
-      };
-      // Warm the path (a few streams), then let the gateway settle before the baseline.
-      await runOnce({ ...target, connections: 10 }).result;
-      await new Promise((resolve) => setTimeout(resolve, 500));
-      const baseline = rssMb(gateway.pid);
-      let peak = baseline;
-      const sampler = setInterval(() => {
-        peak = Math.max(peak, rssMb(gateway.pid));
-      }, 100);
-      const started = performance.now();
-      const { progress, result } = runOnce({ ...target, connections: streams });
-      await until(() => progress.firstBytes + progress.errors >= streams, 60_000);
-      const allOpen = performance.now() - started;
-      // Half-way through, every stream open: the memory they hold.
-      await until(() => performance.now() - started > (events * 200) / 2, 60_000);
-      const held = rssMb(gateway.pid);
-      const heldStreams = progress.firstBytes - progress.completed;
-      const outcome = await result;
-      clearInterval(sampler);
-      const perStream = ((held - baseline) * 1024 * 1024) / Math.max(1, heldStreams);
-      console.log(
-        `\n${streams} concurrent slow streams through the gateway (one event every 200 ms, ${events} events, ~${((events * 200) / 1000).toFixed(0)} s each)`,
-      );
-      console.log(
-        `  completed ${outcome.requests}/${streams}, errors ${outcome.errors}${outcome.requests === streams ? " (none dropped)" : " (SOME DROPPED)"}; all open after ${ms(allOpen)}; stream duration p50 ${ms(outcome.latency.p50)}, p99 ${ms(outcome.latency.p99)}`,
-      );
-      console.log(
-        `  gateway RSS: ${baseline.toFixed(0)} MB before, ${held.toFixed(0)} MB with ${heldStreams} streams open, peak ${peak.toFixed(0)} MB: ~${(perStream / 1024).toFixed(1)} KB per stream`,
-      );
+      const body = JSON.stringify({ model: "bench/bench-slow", messages, stream: true });
+      print("gateway", await hold(gateway.pid, { url: `${gateway.url}/v1/chat/completions`, body, headers: AUTH }, streams, events));
     } finally {
       await stop(gateway.child);
     }
