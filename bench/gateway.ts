@@ -132,6 +132,7 @@ export async function benchGateway(options: { seconds: number; rounds: number; c
       console.log(
         "  CPU/req: user+system CPU of that process (all its threads) ÷ requests; upstream: the fake upstream's; loader: this process generating the load (µs/req, share of one core)",
       );
+      let loaderPeak = 0;
       for (const scenario of list) {
         const results: Record<Side, Round[]> = { direct: [], proxy: [], gateway: [] };
         for (let round = 0; round < rounds; round++)
@@ -141,6 +142,7 @@ export async function benchGateway(options: { seconds: number; rounds: number; c
             const upstreamBefore = cpuMs(upstreamPid);
             const load = await runLoad({ ...scenario.targets[side], connections, seconds });
             const perRequest = (spent: number) => (spent * 1000) / Math.max(1, load.requests);
+            loaderPeak = Math.max(loaderPeak, load.loaderCpuMs / (load.seconds * 1000));
             results[side].push({
               load,
               cpuUs: pid ? perRequest(cpuMs(pid) - before) : Number.NaN,
@@ -152,6 +154,9 @@ export async function benchGateway(options: { seconds: number; rounds: number; c
       clearInterval(sampler);
       console.log(
         `\n  gateway RSS: just started ${startRss.toFixed(0)} MB, idle after warm-up ${idleRss.toFixed(0)} MB (target < 60 MB), peak under load ${peakRss.toFixed(0)} MB (target < 150 MB)`,
+      );
+      console.log(
+        `  load generator (this process, raw keep-alive sockets): at most ${pct(loaderPeak)} of one core in any round, so it is not what limits the figures`,
       );
       console.log("  (a shared, noisy machine: CPU/req is the steadiest figure, throughput and latency the noisiest)");
     } finally {
