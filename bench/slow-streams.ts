@@ -12,7 +12,7 @@ const until = async (condition: () => boolean, timeoutMs: number) => {
 };
 
 /** Holds `streams` streams through the process `pid` and reads its memory and CPU while they are open. */
-async function hold(pid: number, target: LoadTarget, streams: number, events: number) {
+async function hold(pid: number, target: LoadTarget, streams: number) {
   // Warm the path (a few streams), then let the process settle before the baseline.
   await runOnce({ ...target, connections: 10 }).result;
   await new Promise((resolve) => setTimeout(resolve, 500));
@@ -79,7 +79,7 @@ export async function benchSlowStreams(options: { streams: number; events: numbe
     const gateway = await startGateway(state);
     try {
       const body = JSON.stringify({ model: "bench/bench-slow", messages, stream: true });
-      print("gateway", await hold(gateway.pid, { url: `${gateway.url}/v1/chat/completions`, body, headers: AUTH }, streams, events));
+      print("gateway", await hold(gateway.pid, { url: `${gateway.url}/v1/chat/completions`, body, headers: AUTH }, streams));
     } finally {
       await stop(gateway.child);
     }
