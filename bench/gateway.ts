@@ -59,6 +59,7 @@ function scenarios(upstream: string, proxy: string, gateway: string): Scenario[]
     {
       name: "/v1/embeddings (base64)",
       stream: false,
+      proxyNote: "direct and the proxy: float JSON, which the proxy parses and re-serialises (384 floats); the gateway answers base64",
       targets: {
         direct: { url: `${upstream}/embeddings`, body: embedBody, headers: {} },
         proxy: { url: `${proxy}/v1/embeddings`, body: embedBody, headers: {} },
@@ -117,14 +118,17 @@ export async function benchGateway(options: { seconds: number; rounds: number; c
     const gateway = await startGateway(state);
     try {
       const startRss = rssMb(gateway.pid);
+      const proxyStartRss = rssMb(proxy.child.pid as number);
       const list = scenarios(upstreamUrl, proxy.url, gateway.url);
       const pids: Record<Side, number | undefined> = { direct: undefined, proxy: proxy.child.pid, gateway: gateway.pid };
       // Warm up every path (JIT, connection pools, catalog), then read the idle gateway.
       for (const scenario of list) for (const side of SIDES) await runLoad({ ...scenario.targets[side], connections, seconds: 1 });
       const idleRss = rssMb(gateway.pid);
       let peakRss = idleRss;
+      let proxyPeakRss = proxyStartRss;
       const sampler = setInterval(() => {
         peakRss = Math.max(peakRss, rssMb(gateway.pid));
+        proxyPeakRss = Math.max(proxyPeakRss, rssMb(proxy.child.pid as number));
       }, 100);
       console.log(
         `\nDirect vs bare proxy vs gateway: ${connections} connections, closed loop, every gateway feature on; medians of ${rounds} interleaved round(s) of ${seconds} s`,
@@ -155,6 +159,7 @@ export async function benchGateway(options: { seconds: number; rounds: number; c
       console.log(
         `\n  gateway RSS: just started ${startRss.toFixed(0)} MB, idle after warm-up ${idleRss.toFixed(0)} MB (target < 60 MB), peak under load ${peakRss.toFixed(0)} MB (target < 150 MB)`,
       );
+      console.log(`  bare proxy RSS: just started ${proxyStartRss.toFixed(0)} MB, peak ${proxyPeakRss.toFixed(0)} MB`);
       console.log(
         `  load generator (this process, raw keep-alive sockets): at most ${pct(loaderPeak)} of one core in any round, so it is not what limits the figures`,
       );

@@ -1,6 +1,10 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
 import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import ts from "typescript";
 
 /** Resolves with the first line (or its first capture group) of a child's output that matches. */
 export function firstLine(child: ChildProcess, stream: "stdout" | "stderr", pattern: RegExp): Promise<string> {
@@ -16,11 +20,27 @@ export function firstLine(child: ChildProcess, stream: "stdout" | "stderr", patt
   });
 }
 
-/** A bench helper process written in TypeScript (run through tsx), printing its URL on stdout. */
-export async function startScript(file: string, args: string[] = []): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, ["--import", "tsx", new URL(file, import.meta.url).pathname, ...args], {
-    stdio: ["ignore", "pipe", "inherit"],
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+
+/**
+ * A bench helper written in TypeScript (one file, importing packages only), compiled to plain
+ * JavaScript under .tmp/ and run by bare `node`: under tsx the ceiling would carry the loader's
+ * memory and hooks, and its figures would not be a bare Node process's.
+ */
+async function compile(file: string): Promise<string> {
+  const source = fileURLToPath(new URL(file, import.meta.url));
+  const out = path.join(ROOT, ".tmp", "bench", path.basename(source).replace(/\.ts$/, ".mjs"));
+  const { outputText } = ts.transpileModule(await readFile(source, "utf8"), {
+    compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
   });
+  await mkdir(path.dirname(out), { recursive: true });
+  await writeFile(out, outputText);
+  return out;
+}
+
+/** A bench helper process (see compile), printing its URL on stdout. */
+export async function startScript(file: string, args: string[] = []): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, [await compile(file), ...args], { stdio: ["ignore", "pipe", "inherit"] });
   const url = await firstLine(child, "stdout", /^(http:\/\/\S+)$/);
   return { child, url };
 }

@@ -71,7 +71,7 @@ export async function benchSlowStreams(options: { streams: number; events: numbe
       const body = JSON.stringify({ model: "bench-slow", messages, stream: true });
       print(
         "bare proxy (ceiling)",
-        await hold(proxy.child.pid as number, { url: `${proxy.url}/v1/chat/completions`, body, headers: {} }, streams, events),
+        await hold(proxy.child.pid as number, { url: `${proxy.url}/v1/chat/completions`, body, headers: {} }, streams),
       );
     } finally {
       await stop(proxy.child);
