@@ -81,12 +81,16 @@ class Connection {
     socket.on("close", () => {
       if (this.socket !== socket) return;
       this.socket = undefined;
-      if (this.busy && this.state === "until-close") this.finish();
-      else if (this.busy) {
-        this.busy = false;
-        this.record(false, 0, 0);
+      if (this.busy && this.state === "until-close") {
+        this.closeAfter = true;
+        this.finish();
+        return;
       }
-      this.start();
+      // A connection that closes mid-answer, or is refused before anything was sent, is one failed request.
+      if (this.busy) this.busy = false;
+      else this.sent++;
+      this.record(false, 0, 0);
+      setTimeout(() => this.start(), 10); // no busy loop against a target that is down
     });
     socket.on("connect", () => this.send());
   }
