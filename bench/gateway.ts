@@ -161,7 +161,7 @@ export async function benchGateway(options: { seconds: number; rounds: number; c
       );
       console.log(`  bare proxy RSS: just started ${proxyStartRss.toFixed(0)} MB, peak ${proxyPeakRss.toFixed(0)} MB`);
       console.log(
-        `  load generator (this process, raw keep-alive sockets): at most ${pct(loaderPeak)} of one core in any round, so it is not what limits the figures`,
+        `  load generator (this process, raw keep-alive sockets): at most ${pct(loaderPeak)} of one core in any round (it never saturated a core; on 2 cores it does take CPU the others could use)`,
       );
       console.log("  (a shared, noisy machine: CPU/req is the steadiest figure, throughput and latency the noisiest)");
     } finally {
