@@ -1,5 +1,5 @@
 import { type LoadResult, type LoadTarget, runLoad } from "./load.js";
-import { cpuMs, median, rssMb, stop } from "./processes.js";
+import { median, rssMb, settledCpuMs, stop } from "./processes.js";
 import { AUTH, startGateway, startProxy, withUpstream } from "./setup.js";
 
 type Side = "direct" | "proxy" | "gateway";
@@ -142,15 +142,15 @@ export async function benchGateway(options: { seconds: number; rounds: number; c
         for (let round = 0; round < rounds; round++)
           for (const side of SIDES) {
             const pid = pids[side];
-            const before = pid ? cpuMs(pid) : 0;
-            const upstreamBefore = cpuMs(upstreamPid);
+            const before = pid ? await settledCpuMs(pid) : 0;
+            const upstreamBefore = await settledCpuMs(upstreamPid);
             const load = await runLoad({ ...scenario.targets[side], connections, seconds });
             const perRequest = (spent: number) => (spent * 1000) / Math.max(1, load.requests);
             loaderPeak = Math.max(loaderPeak, load.loaderCpuMs / (load.seconds * 1000));
             results[side].push({
               load,
-              cpuUs: pid ? perRequest(cpuMs(pid) - before) : Number.NaN,
-              upstreamCpuUs: perRequest(cpuMs(upstreamPid) - upstreamBefore),
+              cpuUs: pid ? perRequest((await settledCpuMs(pid)) - before) : Number.NaN,
+              upstreamCpuUs: perRequest((await settledCpuMs(upstreamPid)) - upstreamBefore),
             });
           }
         printScenario(scenario, results);

@@ -64,5 +64,20 @@ export function cpuMs(pid: number): number {
   return fields ? (Number(fields[11]) + Number(fields[12])) * 10 : 0;
 }
 
+/**
+ * CPU time once the process has gone quiet (no tick in 100 ms, at most 2 s): work a request leaves
+ * behind (batched writes, a storage thread, GC) belongs to the round that caused it.
+ */
+export async function settledCpuMs(pid: number): Promise<number> {
+  let last = cpuMs(pid);
+  for (let waited = 0; waited < 2_000; waited += 100) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const now = cpuMs(pid);
+    if (now === last) return now;
+    last = now;
+  }
+  return last;
+}
+
 export const median = (values: number[]) =>
   values.length ? ([...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number) : Number.NaN;
