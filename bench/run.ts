@@ -23,4 +23,4 @@ if (wants("gateway", "throughput"))
   });
 if (wants("gateway", "startup")) await benchGatewayStartup(setting("BENCH_STARTS", 7, 3));
 if (wants("gateway", "streams"))
-  await benchSlowStreams({ streams: setting("BENCH_STREAMS", 1000, 200), events: setting("BENCH_STREAM_EVENTS", 50, 10) });
+  await benchSlowStreams({ streams: setting("BENCH_STREAMS", 1000, 200), events: setting("BENCH_STREAM_EVENTS", 100, 15) });
