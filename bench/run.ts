@@ -1,7 +1,26 @@
 import { benchCliStartup } from "./cli-startup.js";
 import { benchGateway } from "./gateway.js";
+import { benchGatewayStartup } from "./gateway-startup.js";
+import { benchSlowStreams } from "./slow-streams.js";
 
 // Benchmarks print figures; they never fail on timing (the machine is shared and noisy).
+// `npm run bench -- <part>`: cli, gateway (throughput + start-up + slow streams), throughput, startup, streams.
+// BENCH_QUICK=1 is a smoke run in CI-like time; each figure can also be set on its own.
+const quick = process.env.BENCH_QUICK === "1";
+const setting = (name: string, normal: number, short: number) => {
+  const value = Number(process.env[name]);
+  return Number.isFinite(value) && value > 0 ? value : quick ? short : normal;
+};
 const only = process.argv[2];
-if (!only || only === "cli") await benchCliStartup();
-if (!only || only === "gateway") await benchGateway();
+const wants = (...parts: string[]) => !only || parts.includes(only);
+
+if (wants("cli")) await benchCliStartup(setting("BENCH_CLI_RUNS", 20, 3));
+if (wants("gateway", "throughput"))
+  await benchGateway({
+    seconds: setting("BENCH_SECONDS", 3, 1),
+    rounds: setting("BENCH_ROUNDS", 3, 1),
+    connections: setting("BENCH_CONNECTIONS", 10, 10),
+  });
+if (wants("gateway", "startup")) await benchGatewayStartup(setting("BENCH_STARTS", 7, 3));
+if (wants("gateway", "streams"))
+  await benchSlowStreams({ streams: setting("BENCH_STREAMS", 1000, 200), events: setting("BENCH_STREAM_EVENTS", 100, 15) });

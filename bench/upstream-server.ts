@@ -1,9 +1,13 @@
-import { createServer } from "node:http";
+import { createServer, type ServerResponse } from "node:http";
 
 /**
  * A lean OpenAI-compatible upstream for benchmarks: it answers at once, so what we measure is
  * the gateway. Runs in its own process. Prints its URL on stdout.
+ * The model `bench-slow` streams instead one small event every SLOW_INTERVAL_MS, SLOW_EVENTS times
+ * (argument 1, default 50: 10 s), as a model thinking slowly does, to hold many streams open.
  */
+const SLOW_INTERVAL_MS = 200;
+const SLOW_EVENTS = Number(process.argv[2] ?? 50);
 const created = 1_785_077_000;
 const completion = JSON.stringify({
   id: "chatcmpl-bench",
@@ -48,7 +52,8 @@ const server = createServer((request, response) => {
       response.end(embedding);
       return;
     }
-    const body = JSON.parse(Buffer.concat(chunks).toString("utf8") || "{}") as { stream?: boolean };
+    const body = JSON.parse(Buffer.concat(chunks).toString("utf8") || "{}") as { stream?: boolean; model?: string };
+    if (body.model === "bench-slow") return slowStream(response);
     if (!body.stream) {
       response.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(completion) });
       response.end(completion);
@@ -60,6 +65,21 @@ const server = createServer((request, response) => {
     response.end();
   });
 });
+function slowStream(response: ServerResponse): void {
+  response.writeHead(200, { "content-type": "text/event-stream" });
+  response.write(chunk({ role: "assistant", content: "" }, null));
+  let sent = 0;
+  const timer = setInterval(() => {
+    if (++sent < SLOW_EVENTS) {
+      response.write(chunk({ content: ` tok${sent}` }, null));
+      return;
+    }
+    clearInterval(timer);
+    response.end(streamBody.slice(-3).join(""));
+  }, SLOW_INTERVAL_MS);
+  response.once("close", () => clearInterval(timer));
+}
+
 server.keepAliveTimeout = 65_000;
 server.listen(0, "127.0.0.1", () => {
   const address = server.address();
