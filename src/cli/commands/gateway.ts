@@ -11,7 +11,7 @@ import { applyTimeouts, createGatewayServer } from "../../gateway/server.js";
 import { assertServable } from "../../gateway/startup-check.js";
 import { DEFAULT_DISCOVERY_TTL_SECONDS } from "../../models/discovery-cache.js";
 import { ConfigError, errorCode, InvalidRequestError } from "../../shared/errors.js";
-import { openStateStore } from "../../store/sqlite-store.js";
+import { WorkerStore } from "../../store/worker-store.js";
 
 export interface GatewayOptions {
   port?: string;
@@ -67,9 +67,11 @@ export async function runGateway(options: GatewayOptions, verbose: boolean): Pro
   const enableEndpoints = options.enableEndpoints === true;
   const { secret, ...live } = await buildLiveSettings({ config, paths, credentials, enableEndpoints, logger });
   assertServable(live.runtime);
-  const store = openStateStore(paths.stateDir);
+  // SQLite runs on its own thread (retention too): nothing on the request path waits for the disk.
+  const store = await WorkerStore.open(paths.stateDir, { retention: config.gateway?.sessions });
   store.onWriteError = (error, dropped) => logger.error({ err: error.message, dropped }, "could not record session turns");
-  store.startMaintenance(config.gateway?.sessions, { onError: (error) => logger.warn({ err: error.message }, "session retention failed") });
+  store.onDropped = (dropped) => logger.warn({ dropped }, "the store's queue is full (the disk is not keeping up): oldest records dropped");
+  store.onMaintenanceError = (error) => logger.warn({ err: error.message }, "session retention failed");
   const ctx: GatewayContext = { ...live, store, logger };
   const { endpoints } = ctx;
   const { server, settled } = createGatewayServer(ctx);
@@ -155,10 +157,9 @@ export async function runGateway(options: GatewayOptions, verbose: boolean): Pro
       // The connections are gone, but the handlers of cut streams are still recording them:
       // wait for them (bounded), then close the store, which writes what is queued.
       // An OAuth refresh in flight carries the only live refresh token (Chutes rotates them): let it land.
-      void Promise.all([settled(HANDLER_SETTLE_MS), ctx.runtime.settleRefreshes()]).then(() => {
-        store.close();
-        logger.flush(() => process.exit(0));
-      });
+      void Promise.all([settled(HANDLER_SETTLE_MS), ctx.runtime.settleRefreshes()])
+        .then(() => store.close())
+        .finally(() => logger.flush(() => process.exit(0)));
     });
     server.closeIdleConnections();
     // Idle keep-alive connections keep closing as their requests finish; past the deadline, cut the rest.
