@@ -63,6 +63,7 @@ export class WorkerStore implements StateStore {
   private dropped = 0;
   private dropTimer: NodeJS.Timeout | undefined;
   private dead: Error | undefined;
+  private referenced = false;
   private closing: Promise<void> | undefined;
   private readonly flushDelayMs: number;
   private readonly maxBatch: number;
@@ -83,6 +84,8 @@ export class WorkerStore implements StateStore {
     this.flushDelayMs = options.flushDelayMs ?? DEFAULT_FLUSH_DELAY_MS;
     this.maxBatch = options.maxBatchRecords ?? DEFAULT_MAX_BATCH_TURNS;
     this.maxQueued = options.maxQueued ?? MAX_QUEUED;
+    // The writer holds the process open only while it has work (records or calls) in hand.
+    worker.unref();
     worker.on("message", (message: FromWriter) => this.receive(message));
     worker.on("error", (error) => this.fail(error));
     worker.on("exit", () => this.fail(new Error("the store's writer thread stopped")));
@@ -154,6 +157,15 @@ export class WorkerStore implements StateStore {
     this.inFlight += this.queued;
     this.queued = 0;
     this.send({ type: "records", batch });
+    this.holdProcess();
+  }
+
+  private holdProcess(): void {
+    const busy = this.inFlight > 0 || this.calls.size > 0;
+    if (busy === this.referenced) return;
+    this.referenced = busy;
+    if (busy) this.worker.ref();
+    else this.worker.unref();
   }
 
   /** Resolves once every record handed to the writer is written (or reported); queued ones may remain. */
@@ -186,6 +198,7 @@ export class WorkerStore implements StateStore {
     return new Promise((resolve, reject) => {
       this.calls.set(id, { resolve: resolve as (value: unknown) => void, reject });
       this.send({ type: "call", id, name, args } as ToWriter);
+      this.holdProcess();
     });
   }
 
@@ -199,12 +212,14 @@ export class WorkerStore implements StateStore {
         this.inFlight -= message.count;
         if (this.inFlight === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
         if (this.queued >= this.maxBatch) this.handOver();
+        this.holdProcess();
         return;
       case "reply": {
         const pending = this.calls.get(message.id);
         this.calls.delete(message.id);
         if (message.error) pending?.reject(fromWireError(message.error));
         else pending?.resolve(message.result);
+        this.holdProcess();
         return;
       }
       case "writeError":
@@ -242,6 +257,7 @@ export class WorkerStore implements StateStore {
         this.send({ type: "records", batch });
       }
       const exited = new Promise<void>((resolve) => this.worker.once("exit", () => resolve()));
+      this.worker.ref();
       this.send({ type: "close" });
       let timer: NodeJS.Timeout | undefined;
       const late = new Promise<"late">((resolve) => {

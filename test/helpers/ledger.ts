@@ -3,6 +3,8 @@ import path from "node:path";
 import Database from "better-sqlite3";
 
 export interface LedgerRow {
+  id: number;
+  at: number;
   request_id: string;
   agent_id: string | null;
   model: string | null;

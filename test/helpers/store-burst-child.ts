@@ -10,6 +10,8 @@ const [stateDir, countText] = process.argv.slice(2);
 const count = Number(countText);
 // No time-based hand-over within the test: only the count bound can move records to the writer.
 const store = await WorkerStore.open(stateDir as string, { flushDelayMs: 3_600_000 });
+// Recent: the writer's first retention pass must not take them.
+const now = Date.now();
 for (let i = 0; i < count; i++) {
   store.recordTurn({
     sessionKey: `burst-${i % 7}`,
@@ -21,7 +23,7 @@ for (let i = 0; i < count; i++) {
     usage: null,
     cost: null,
     status: "ok",
-    at: i,
+    at: now + i,
   });
 }
 await store.writerIdle();

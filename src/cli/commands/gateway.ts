@@ -77,7 +77,12 @@ export async function runGateway(options: GatewayOptions, verbose: boolean): Pro
   const { server, settled } = createGatewayServer(ctx);
   const host = bindAddress(options.bind ?? config.gateway?.bind ?? "loopback");
   const port = portFlag ?? config.gateway?.port ?? DEFAULT_GATEWAY_PORT;
-  await listen(server, port, host);
+  try {
+    await listen(server, port, host);
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
 
   // Warm the catalog now, and keep it fresh without a cron job. With no provider set up there is
   // nothing to discover (and nothing to warn about).
