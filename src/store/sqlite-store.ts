@@ -95,11 +95,13 @@ export interface SqliteStoreOptions {
 }
 
 /**
- * What a hard crash (`kill -9`) can lose: the turns still queued in memory, so at most
- * `DEFAULT_FLUSH_DELAY_MS` of them and never more than `DEFAULT_MAX_BATCH_TURNS`. A written
- * batch survives a process crash (WAL, synchronous=NORMAL); a power loss may lose the last
- * transactions since a checkpoint. While another process keeps the database locked, turns wait
- * for the retry (up to `MAX_QUEUED`).
+ * What a hard crash (`kill -9`) can lose: the records still queued on the main thread, so at
+ * most `DEFAULT_FLUSH_DELAY_MS` of them and never more than `DEFAULT_MAX_BATCH_TURNS`, plus the
+ * batch the gateway's writer thread is committing (it commits one in about a millisecond; only
+ * a disk that falls behind lets more wait there, up to `MAX_IN_FLIGHT` in worker-store.ts). A
+ * written batch survives a process crash (WAL, synchronous=NORMAL); a power loss may lose the
+ * last transactions since a checkpoint. While another process keeps the database locked,
+ * records wait for the retry (up to `MAX_QUEUED`).
  */
 export const DEFAULT_FLUSH_DELAY_MS = 25;
 export const DEFAULT_MAX_BATCH_TURNS = 64;
