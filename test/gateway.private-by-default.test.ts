@@ -21,6 +21,7 @@ before(async () => {
   // The answer repeats the prompt, so that a marker in the prompt is in both sides of the exchange.
   chutes.route("POST /chat/completions", (request) => {
     const body = request.body as { stream?: boolean; model: string; messages: Array<{ role: string; content: string }> };
+    if (lastUserText(body) === "please fail") return { status: 500, body: { error: { message: "upstream broke" } } };
     const said = `echo ${lastUserText(body)}`;
     if (body.stream) return { events: wordStream([said, " done"], body.model) };
     const answer = completion(said, body.model);
@@ -161,6 +162,17 @@ test("a failed request is in the ledger as an error; a request id that is not sa
   const row = await recorded("req-failed-1");
   assert.equal(row.status, "error");
   assert.ok(row.error && row.error.length > 0);
+
+  // An upstream failure is recorded against the model it was meant for.
+  await assert.rejects(
+    client({ "x-request-id": "req-upstream-failed" }).chat.completions.create(
+      { model: "openclaw", messages: [{ role: "user", content: "please fail" }] },
+      { maxRetries: 0 },
+    ),
+  );
+  const failed = await recorded("req-upstream-failed");
+  assert.equal(failed.status, "error");
+  assert.equal(failed.model, "chutes/Qwen/Qwen3-32B-TEE");
 
   const before = readTable(state.stateDir, "SELECT id FROM requests").length;
   await client({ "x-request-id": "not sane; drop table" }).chat.completions.create({

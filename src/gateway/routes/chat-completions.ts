@@ -44,6 +44,8 @@ async function chatCompletions(
   const { agent, chain } = await routeRequest(ctx.runtime, { model: body.model, agentHeader: header(request, "x-openclaw-agent-id") });
   const session = planSession(agent.id, header(request, "x-openclaw-session-key"), body.user, contentSetting(ctx));
   log.agent = entry.agentId = agent.id;
+  // The model it is meant for, until one answers (a failure is recorded against the first asked).
+  if (chain[0]) entry.use(chain[0]);
   log.stream = entry.stream = body.stream === true;
   entry.sessionKey = session.key;
   const { model: _model, ...fields } = body;

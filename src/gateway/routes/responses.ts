@@ -67,6 +67,8 @@ async function createResponse(
   const body = validate(await readJsonBody(request, ctx.maxBodyBytes));
   const { agent, chain } = await routeRequest(ctx.runtime, { model: body.model, agentHeader: header(request, "x-openclaw-agent-id") });
   log.agent = entry.agentId = agent.id;
+  // The model it is meant for, until one answers (a failure is recorded against the first asked).
+  if (chain[0]) entry.use(chain[0]);
   log.stream = entry.stream = body.stream === true;
 
   let history: ChatMessage[] = [];
