@@ -138,8 +138,14 @@ test("/v1/responses with store keeps what continuity needs and no session turn; 
   assert.equal(readTable(state.stateDir, "SELECT id FROM turns WHERE input LIKE ?", `%${marker}%`).length, 0);
 
   const unstored = "marker-responses-unstored-c41e";
-  await client({ "x-request-id": "req-resp-unstored" }).responses.create({ model: "openclaw", input: unstored, store: false });
-  await recorded("req-resp-unstored");
+  // Even in a named session: store: false is the client saying "keep nothing".
+  await client({ "x-request-id": "req-resp-unstored" }).responses.create({
+    model: "openclaw",
+    input: unstored,
+    store: false,
+    user: "bob",
+  });
+  assert.equal((await recorded("req-resp-unstored")).session_key, "agent:main:openai-user:bob");
   assert.equal(databaseFilesContain(state.stateDir, unstored), false);
 });
 

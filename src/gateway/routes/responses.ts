@@ -88,8 +88,14 @@ async function createResponse(
   const id = newId("resp");
   const createdAt = Math.floor(Date.now() / 1000);
   // A stored response keeps what continuity needs whatever gateway.sessions.content says (the
-  // client asked for it); the session turn follows the content setting like chat's.
-  const session = planSession(agent.id, header(request, "x-openclaw-session-key"), body.user, contentSetting(ctx));
+  // client asked for it); the session turn follows the content setting like chat's, except that
+  // `store: false` keeps no content anywhere.
+  const session = planSession(
+    agent.id,
+    header(request, "x-openclaw-session-key"),
+    body.user,
+    body.store === false ? "none" : contentSetting(ctx),
+  );
   entry.sessionKey = session.key;
   const channel = header(request, "x-openclaw-message-channel");
 
