@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
 import type { TurnRecord } from "../src/store/session-store.js";
 import type { RequestRecord } from "../src/store/usage-ledger.js";
-import { WorkerStore } from "../src/store/worker-store.js";
+import { MAX_IN_FLIGHT, WorkerStore } from "../src/store/worker-store.js";
 import { createTestState, type TestState } from "./helpers/cli.js";
 import { readTable } from "./helpers/ledger.js";
 import { test } from "./helpers/test.js";
+import { waitUntil } from "./helpers/wait-until.js";
 
 // Recent: the writer's first retention pass must not take them.
 const BASE = Date.now();
@@ -120,6 +121,28 @@ test("stored responses are saved, read and deleted through the writer; a failure
         store.saveResponse({ ...stored, agentId: null as unknown as string }),
         (error: Error & { code?: string }) => error.code === "SQLITE_CONSTRAINT_NOTNULL",
       );
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+test("records that waited while the writer held its maximum are handed over once it catches up", async () => {
+  await withState(async (state) => {
+    const store = await WorkerStore.open(state.stateDir, { flushDelayMs: 5 });
+    try {
+      // From a timer callback, so that their hand-over timer runs in this same timers phase,
+      // before the writer's answers are read (poll phase): it finds the writer full.
+      await new Promise<void>((resolve) =>
+        setTimeout(() => {
+          // The writer holds MAX_IN_FLIGHT; a few more wait, fewer than a batch.
+          for (let i = 0; i < MAX_IN_FLIGHT + 10; i++) store.recordTurn(turn(i));
+          const until = performance.now() + 50;
+          while (performance.now() < until);
+          resolve();
+        }, 0),
+      );
+      await waitUntil(() => turnsAt(state).length === MAX_IN_FLIGHT + 10, { what: "every record written" });
     } finally {
       await store.close();
     }

@@ -30,7 +30,7 @@ export interface WorkerStoreOptions {
 }
 
 /** Records handed to the writer and not yet written: past this, batches wait on the main thread (where drops are counted). */
-const MAX_IN_FLIGHT = 1024;
+export const MAX_IN_FLIGHT = 1024;
 const DROP_REPORT_MS = 1000;
 
 /**
@@ -211,7 +211,9 @@ export class WorkerStore implements StateStore {
       case "written":
         this.inFlight -= message.count;
         if (this.inFlight === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
+        // What waited while the writer held its maximum goes now, or within the delay.
         if (this.queued >= this.maxBatch) this.handOver();
+        else if (this.queued > 0) this.timer ??= setTimeout(() => this.handOver(), this.flushDelayMs);
         this.holdProcess();
         return;
       case "reply": {
