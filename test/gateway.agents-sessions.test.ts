@@ -3,8 +3,10 @@ import OpenAI from "openai";
 import { createTestState, runCli, type TestState, writeConfig } from "./helpers/cli.js";
 import { completion, type FakeUpstream, startFakeChutes, startFakeHuggingFace } from "./helpers/fake-upstream.js";
 import { type RunningGateway, startGateway } from "./helpers/gateway.js";
+import { ledgerRow } from "./helpers/ledger.js";
 import { after, before, beforeEach, test } from "./helpers/test.js";
 import { eventually } from "./helpers/wait.js";
+import { waitUntil } from "./helpers/wait-until.js";
 
 let chutes: FakeUpstream;
 let hf: FakeUpstream;
@@ -166,7 +168,7 @@ test("the OpenAI user field makes a stable session; its transcript, usage and co
   assert.match(listed.stdout, /agent:main:openai-user:alice/);
 });
 
-test("x-openclaw-session-key picks the session verbatim; requests without one are separate sessions", async () => {
+test("x-openclaw-session-key picks the session verbatim; requests without one keep no session", async () => {
   await chat("openclaw", {}, { "x-openclaw-session-key": "my-own-session" });
   await chat("openclaw", {}, { "x-openclaw-session-key": "my-own-session" });
   const shown = await eventually(
@@ -174,10 +176,11 @@ test("x-openclaw-session-key picks the session verbatim; requests without one ar
     (found) => found.session?.turns === 2,
   );
   assert.equal(shown.session.turns, 2);
-  const before = JSON.parse((await runCli(state, ["sessions", "list", "--json", "--limit", "500"])).stdout).sessions.length;
-  await chat("openclaw");
-  await chat("openclaw");
   const count = async () => JSON.parse((await runCli(state, ["sessions", "list", "--json", "--limit", "500"])).stdout).sessions.length;
-  const afterCount = await eventually(count, (n) => n === before + 2);
-  assert.equal(afterCount, before + 2);
+  const before = await count();
+  await chat("openclaw", {}, { "x-request-id": "unkeyed-1" });
+  await chat("openclaw", {}, { "x-request-id": "unkeyed-2" });
+  // Both are in the ledger (written in the same batches as turns would be), and no session appeared.
+  await waitUntil(() => ledgerRow(state.stateDir, "unkeyed-1") && ledgerRow(state.stateDir, "unkeyed-2"), { what: "ledger rows" });
+  assert.equal(await count(), before);
 });

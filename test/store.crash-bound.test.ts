@@ -6,11 +6,11 @@ import Database from "better-sqlite3";
 import { createTestState } from "./helpers/cli.js";
 import { test } from "./helpers/test.js";
 
-/** The bound the README documents: at most 25 ms and never more than 64 turns. */
+/** The bound the README documents: what is still queued on the main thread, at most 25 ms and never more than 64 records. */
 const DOCUMENTED_MAX_LOST_TURNS = 64;
 const CHILD = path.join(path.dirname(fileURLToPath(import.meta.url)), "helpers/store-burst-child.ts");
 
-test("kill -9 right after a burst is acknowledged loses at most one bounded batch of turns", async () => {
+test("kill -9 right after a burst is acknowledged loses at most one bounded batch of turns (the writer thread keeps up)", async () => {
   const state = await createTestState();
   const burst = 1000;
   try {

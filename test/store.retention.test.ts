@@ -3,6 +3,7 @@ import { statSync } from "node:fs";
 import path from "node:path";
 import type { TurnRecord } from "../src/store/session-store.js";
 import { openStateStore, type SqliteStore } from "../src/store/sqlite-store.js";
+import type { RequestRecord } from "../src/store/usage-ledger.js";
 import { createTestState, type TestState } from "./helpers/cli.js";
 import { test } from "./helpers/test.js";
 
@@ -50,7 +51,24 @@ const maintain = (store: SqliteStore, settings: { retentionDays?: number; maxDat
   return task;
 };
 
-test("turns, sessions and stored responses older than retentionDays go; newer ones stay", async () => {
+const request = (requestId: string, at: number): RequestRecord => ({
+  requestId,
+  at,
+  agentId: "main",
+  model: "chutes/x",
+  provider: "chutes",
+  endpoint: "chat.completions",
+  status: "ok",
+  promptTokens: 1,
+  completionTokens: 1,
+  cachedTokens: null,
+  cost: null,
+  latencyMs: 1,
+  sessionKey: null,
+  stream: false,
+});
+
+test("turns, sessions, stored responses and ledger rows older than retentionDays go; newer ones stay", async () => {
   await withStore(async (store) => {
     store.recordTurn(turn("idle", NOW - 40 * DAY));
     store.recordTurn(turn("idle", NOW - 31 * DAY));
@@ -59,9 +77,15 @@ test("turns, sessions and stored responses older than retentionDays go; newer on
     store.recordTurn(turn("fresh", NOW - 1000));
     saveResponse(store, "resp_old", NOW - 31 * DAY);
     saveResponse(store, "resp_new", NOW - 29 * DAY);
+    store.recordRequest(request("req_old", NOW - 31 * DAY));
+    store.recordRequest(request("req_new", NOW - 29 * DAY));
     store.flush();
     const report = await maintain(store, { retentionDays: 30 }).runPass();
-    assert.deepEqual(report, { turns: 3, sessions: 1, responses: 1 });
+    assert.deepEqual(report, { turns: 3, sessions: 1, responses: 1, requests: 1 });
+    assert.deepEqual(
+      store.queryRequests().map((row) => row.requestId),
+      ["req_new"],
+    );
     assert.equal(store.getSession("idle"), undefined);
     assert.deepEqual(
       store.getSession("active")?.turns.map((t) => t.at),

@@ -168,6 +168,12 @@ export const GatewayConfigSchema = z.strictObject({
       retentionDays: positiveInt.optional(),
       /** The session database is trimmed (oldest turns first) to stay under this size (MB). */
       maxDatabaseMb: positiveInt.optional(),
+      /**
+       * Which requests keep their messages: "keyed" (default) only those naming a session
+       * (x-openclaw-session-key or the OpenAI `user` field), "all", or "none". Every request is
+       * recorded as metadata (the usage ledger) whatever this says.
+       */
+      content: z.enum(["keyed", "all", "none"]).optional(),
     })
     .optional(),
 });

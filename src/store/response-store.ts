@@ -13,8 +13,9 @@ export interface StoredResponse {
   output: ChatMessage[];
 }
 
+/** Off the event loop: each call resolves once the store has done it (a save, once it is committed). */
 export interface ResponseStore {
-  saveResponse(response: StoredResponse): void;
-  getResponse(id: string): StoredResponse | undefined;
-  deleteResponse(id: string): boolean;
+  saveResponse(response: StoredResponse): Promise<void>;
+  getResponse(id: string): Promise<StoredResponse | undefined>;
+  deleteResponse(id: string): Promise<boolean>;
 }

@@ -18,6 +18,7 @@ export interface RetentionReport {
   turns: number;
   sessions: number;
   responses: number;
+  requests: number;
 }
 
 export const DEFAULT_RETENTION_DAYS = 30;
@@ -30,8 +31,8 @@ const TRIM_BATCH = 32;
 const DAY_MS = 86_400_000;
 
 /**
- * Keeps the session database bounded, off the request path: turns and stored responses older
- * than `retentionDays` go, then the oldest records until the live data fits `maxDatabaseMb`;
+ * Keeps the session database bounded, off the request path: turns, stored responses and ledger
+ * rows older than `retentionDays` go, then the oldest records until the live data fits `maxDatabaseMb`;
  * sessions left without turns go with them. Afterwards free pages are returned to the file
  * system (databases created with incremental auto-vacuum) and the WAL is checkpointed and
  * truncated. Session totals (tokens, cost) stay lifetime totals.
@@ -77,11 +78,12 @@ export class RetentionTask {
   }
 
   private async pass(): Promise<RetentionReport> {
-    const report: RetentionReport = { turns: 0, sessions: 0, responses: 0 };
+    const report: RetentionReport = { turns: 0, sessions: 0, responses: 0, requests: 0 };
     const cutoff = this.now() - this.maxAgeMs;
     report.turns += await this.repeat(() => this.deleteTurns(cutoff));
     report.sessions += await this.repeat(() => this.deleteSessionsIdleSince(cutoff));
     report.responses += await this.repeat(() => this.deleteResponses(Math.floor(cutoff / 1000)));
+    report.requests += await this.repeat(() => this.deleteRequests(cutoff));
     while (!this.stopped && this.usedBytes() > this.maxBytes) {
       const trimmed = this.trimOldest();
       if (trimmed.turns + trimmed.responses === 0) break;
@@ -110,6 +112,13 @@ export class RetentionTask {
   private deleteTurns(cutoffMs: number): number {
     return this.db
       .prepare("DELETE FROM turns WHERE id IN (SELECT id FROM (SELECT id, at FROM turns ORDER BY id LIMIT ?) WHERE at < ?)")
+      .run(BATCH, cutoffMs).changes;
+  }
+
+  /** Ledger rows are metadata (small): they go by age only, in insertion order like turns. */
+  private deleteRequests(cutoffMs: number): number {
+    return this.db
+      .prepare("DELETE FROM requests WHERE id IN (SELECT id FROM (SELECT id, at FROM requests ORDER BY id LIMIT ?) WHERE at < ?)")
       .run(BATCH, cutoffMs).changes;
   }
 
@@ -150,15 +159,15 @@ export class RetentionTask {
           )
           .all(TRIM_BATCH, upTo) as Array<{ at: number }>;
         const last = Math.max(...deleted.map((row) => row.at));
-        return { turns: deleted.length, sessions: this.deleteSessionsIdleSince(last + 1), responses: 0 };
+        return { turns: deleted.length, sessions: this.deleteSessionsIdleSince(last + 1), responses: 0, requests: 0 };
       })();
     }
-    if (!response) return { turns: 0, sessions: 0, responses: 0 };
+    if (!response) return { turns: 0, sessions: 0, responses: 0, requests: 0 };
     const upTo = turn ? Math.floor(turn.at / 1000) : Number.MAX_SAFE_INTEGER;
     const responses = this.db
       .prepare("DELETE FROM responses WHERE id IN (SELECT id FROM responses WHERE created_at <= ? ORDER BY created_at LIMIT ?)")
       .run(upTo, TRIM_BATCH).changes;
-    return { turns: 0, sessions: 0, responses };
+    return { turns: 0, sessions: 0, responses, requests: 0 };
   }
 
   /** Give freed pages back to the file system in steps, then move the WAL into the database and truncate it. */

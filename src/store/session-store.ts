@@ -33,15 +33,11 @@ export interface SessionSummary {
 }
 
 /**
- * Where transcripts live. The embedded SQLite store implements it; a shared store (Postgres,
- * Redis) can replace it without touching the gateway.
+ * Where transcripts go. The gateway only writes them (queued, never blocking a request); the CLI
+ * reads them from the database (`SqliteStore`). A shared store (Postgres, Redis) can replace the
+ * writer without touching the gateway.
  */
 export interface SessionStore {
   /** Queue a turn; writes are batched off the request path. */
   recordTurn(turn: TurnRecord): void;
-  listSessions(options?: { limit?: number; agentId?: string }): SessionSummary[];
-  getSession(key: string): { session: SessionSummary; turns: TurnRecord[] } | undefined;
-  /** Write everything queued now. */
-  flush(): void;
-  close(): void;
 }

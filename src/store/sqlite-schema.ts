@@ -1,4 +1,7 @@
-/** The session database: sessions with their turns (cascading), and stored `/v1/responses` results. */
+/**
+ * The session database: sessions with their turns (cascading), stored `/v1/responses` results,
+ * and the usage ledger (`requests`: one metadata row per request, no content).
+ */
 export const SCHEMA = `
 CREATE TABLE IF NOT EXISTS sessions (
   key TEXT PRIMARY KEY,
@@ -36,4 +39,23 @@ CREATE TABLE IF NOT EXISTS responses (
   output TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS responses_created ON responses (created_at);
+CREATE TABLE IF NOT EXISTS requests (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  at INTEGER NOT NULL,
+  request_id TEXT NOT NULL,
+  agent_id TEXT,
+  model TEXT,
+  provider TEXT,
+  endpoint TEXT NOT NULL,
+  status TEXT NOT NULL,
+  error TEXT,
+  prompt_tokens INTEGER,
+  completion_tokens INTEGER,
+  cached_tokens INTEGER,
+  cost REAL,
+  latency_ms REAL NOT NULL,
+  session_key TEXT,
+  stream INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS requests_at ON requests (at);
 `;

@@ -5,8 +5,9 @@ import { ensurePrivateDir } from "../config/paths.js";
 import type { StoredResponse } from "./response-store.js";
 import { type RetentionOptions, type RetentionSettings, RetentionTask } from "./retention.js";
 import type { SessionSummary, TurnRecord } from "./session-store.js";
+import { createBatchWriter, type RecordBatch } from "./sqlite-batch-writer.js";
 import { SCHEMA } from "./sqlite-schema.js";
-import type { StateStore } from "./state-store.js";
+import type { RequestQuery, RequestRecord } from "./usage-ledger.js";
 
 interface SessionRow {
   key: string;
@@ -47,7 +48,44 @@ const toSummary = (row: SessionRow): SessionSummary => ({
   lastModel: row.last_model,
 });
 
-const MAX_QUEUED = 10_000;
+interface RequestRow {
+  at: number;
+  request_id: string;
+  agent_id: string | null;
+  model: string | null;
+  provider: string | null;
+  endpoint: string;
+  status: RequestRecord["status"];
+  error: string | null;
+  prompt_tokens: number | null;
+  completion_tokens: number | null;
+  cached_tokens: number | null;
+  cost: number | null;
+  latency_ms: number;
+  session_key: string | null;
+  stream: number;
+}
+
+const toRequestRecord = (row: RequestRow): RequestRecord => ({
+  requestId: row.request_id,
+  at: row.at,
+  agentId: row.agent_id,
+  model: row.model,
+  provider: row.provider,
+  endpoint: row.endpoint,
+  status: row.status,
+  ...(row.error === null ? {} : { error: row.error }),
+  promptTokens: row.prompt_tokens,
+  completionTokens: row.completion_tokens,
+  cachedTokens: row.cached_tokens,
+  cost: row.cost,
+  latencyMs: row.latency_ms,
+  sessionKey: row.session_key,
+  stream: row.stream === 1,
+});
+
+/** Records waiting for a locked database; past it the oldest go. */
+export const MAX_QUEUED = 10_000;
 
 export interface SqliteStoreOptions {
   /** Longest a recorded turn waits in memory before it is written. */
@@ -57,11 +95,13 @@ export interface SqliteStoreOptions {
 }
 
 /**
- * What a hard crash (`kill -9`) can lose: the turns still queued in memory, so at most
- * `DEFAULT_FLUSH_DELAY_MS` of them and never more than `DEFAULT_MAX_BATCH_TURNS`. A written
- * batch survives a process crash (WAL, synchronous=NORMAL); a power loss may lose the last
- * transactions since a checkpoint. While another process keeps the database locked, turns wait
- * for the retry (up to `MAX_QUEUED`).
+ * What a hard crash (`kill -9`) can lose: the records still queued on the main thread, so at
+ * most `DEFAULT_FLUSH_DELAY_MS` of them and never more than `DEFAULT_MAX_BATCH_TURNS`, plus the
+ * batch the gateway's writer thread is committing (it commits one in about a millisecond; only
+ * a disk that falls behind lets more wait there, up to `MAX_IN_FLIGHT` in worker-store.ts). A
+ * written batch survives a process crash (WAL, synchronous=NORMAL); a power loss may lose the
+ * last transactions since a checkpoint. While another process keeps the database locked,
+ * records wait for the retry (up to `MAX_QUEUED`).
  */
 export const DEFAULT_FLUSH_DELAY_MS = 25;
 export const DEFAULT_MAX_BATCH_TURNS = 64;
@@ -85,17 +125,17 @@ function makeDatabaseFilesPrivate(file: string): void {
 }
 
 /**
- * SQLite in WAL mode under the state dir. Turns are queued and written in one transaction per
- * batch (bounded by time and count, see `DEFAULT_MAX_BATCH_TURNS`); stored responses are written
- * at once (the next request may continue from them, and the client is told only once they are).
+ * SQLite in WAL mode under the state dir, used synchronously: the gateway drives it only from its
+ * writer thread (`store-worker.ts`), the CLI reads it directly. Turns and ledger rows are queued
+ * and written in one transaction per batch (bounded by time and count, see
+ * `DEFAULT_MAX_BATCH_TURNS`); stored responses are written at once (the next request may continue
+ * from them, and the client is told only once they are).
  */
-export class SqliteStore implements StateStore {
+export class SqliteStore {
   readonly db: Database.Database;
-  private queue: TurnRecord[] = [];
+  private queue: RecordBatch = { turns: [], requests: [] };
   private timer: NodeJS.Timeout | undefined;
-  private readonly upsertSession: Database.Statement;
-  private readonly insertTurn: Database.Statement;
-  private readonly writeBatch: (turns: TurnRecord[]) => void;
+  private readonly writeBatch: (batch: RecordBatch) => void;
 
   /** Told when a batch could not be written (the gateway logs it; requests go on). */
   onWriteError: (error: Error, droppedTurns: number) => void = () => undefined;
@@ -118,99 +158,52 @@ export class SqliteStore implements StateStore {
     this.db.pragma("journal_mode = WAL");
     this.db.pragma("synchronous = NORMAL");
     this.db.pragma("foreign_keys = ON");
-    // Short: a busy database must not stall the event loop; a busy batch is retried later.
+    // Short: a busy database must not stall the writer; a busy batch is retried later.
     this.db.pragma("busy_timeout = 100");
     this.db.exec(SCHEMA);
-    this.upsertSession = this.db.prepare(`
-      INSERT INTO sessions (key, agent_id, channel, created_at, updated_at, turns, prompt_tokens, completion_tokens, cost, last_model)
-      VALUES (@key, @agentId, @channel, @createdAt, @updatedAt, @turns, @prompt, @completion, @cost, @model)
-      ON CONFLICT (key) DO UPDATE SET
-        updated_at = excluded.updated_at, turns = turns + excluded.turns,
-        channel = COALESCE(excluded.channel, channel),
-        prompt_tokens = prompt_tokens + excluded.prompt_tokens,
-        completion_tokens = completion_tokens + excluded.completion_tokens,
-        cost = cost + excluded.cost, last_model = excluded.last_model`);
-    this.insertTurn = this.db.prepare(`
-      INSERT INTO turns (session_key, at, endpoint, model, status, error, input, output, usage, cost)
-      VALUES (@sessionKey, @at, @endpoint, @model, @status, @error, @input, @output, @usage, @cost)`);
-    this.writeBatch = this.db.transaction((turns: TurnRecord[]) => {
-      // One session upsert per distinct session in the batch, then the turns.
-      const sessions = new Map<
-        string,
-        {
-          key: string;
-          agentId: string;
-          channel: string | null;
-          createdAt: number;
-          updatedAt: number;
-          turns: number;
-          prompt: number;
-          completion: number;
-          cost: number;
-          model: string;
-        }
-      >();
-      for (const turn of turns) {
-        const session = sessions.get(turn.sessionKey);
-        if (session) {
-          session.updatedAt = turn.at;
-          session.turns++;
-          session.prompt += turn.usage?.prompt_tokens ?? 0;
-          session.completion += turn.usage?.completion_tokens ?? 0;
-          session.cost += turn.cost ?? 0;
-          session.model = turn.model;
-          session.channel = turn.channel ?? session.channel;
-        } else {
-          sessions.set(turn.sessionKey, {
-            key: turn.sessionKey,
-            agentId: turn.agentId,
-            channel: turn.channel ?? null,
-            createdAt: turn.at,
-            updatedAt: turn.at,
-            turns: 1,
-            prompt: turn.usage?.prompt_tokens ?? 0,
-            completion: turn.usage?.completion_tokens ?? 0,
-            cost: turn.cost ?? 0,
-            model: turn.model,
-          });
-        }
-      }
-      for (const session of sessions.values()) this.upsertSession.run(session);
-      for (const turn of turns) {
-        this.insertTurn.run({
-          sessionKey: turn.sessionKey,
-          at: turn.at,
-          endpoint: turn.endpoint,
-          model: turn.model,
-          status: turn.status,
-          error: turn.error ?? null,
-          input: JSON.stringify(turn.input),
-          output: turn.output === null ? null : JSON.stringify(turn.output),
-          usage: turn.usage === null ? null : JSON.stringify(turn.usage),
-          cost: turn.cost,
-        });
-      }
-    });
+    this.writeBatch = createBatchWriter(this.db);
   }
 
   recordTurn(turn: TurnRecord): void {
-    this.queue.push(turn);
-    if (this.queue.length > MAX_QUEUED) {
+    this.queue.turns.push(turn);
+    this.queued();
+  }
+
+  recordRequest(request: RequestRecord): void {
+    this.queue.requests.push(request);
+    this.queued();
+  }
+
+  /** Write several records at once (the writer thread hands over whole batches). */
+  recordBatch(batch: RecordBatch): void {
+    for (const turn of batch.turns) this.queue.turns.push(turn);
+    for (const request of batch.requests) this.queue.requests.push(request);
+    this.queued();
+  }
+
+  private get queuedCount(): number {
+    return this.queue.turns.length + this.queue.requests.length;
+  }
+
+  private queued(): void {
+    const excess = this.queuedCount - MAX_QUEUED;
+    if (excess > 0) {
       // A database that stays locked must not grow memory without bound: drop the oldest.
-      const dropped = this.queue.splice(0, this.queue.length - MAX_QUEUED);
-      this.onWriteError(new Error("the session database is locked; oldest turns dropped"), dropped.length);
+      const turns = this.queue.turns.splice(0, Math.min(excess, this.queue.turns.length)).length;
+      this.queue.requests.splice(0, excess - turns);
+      this.onWriteError(new Error("the session database is locked; oldest records dropped"), excess);
     }
     // While a locked database is being retried, wait for the retry rather than block on it again.
-    if (this.queue.length >= this.maxBatchTurns && this.retries === 0) this.flush();
+    if (this.queuedCount >= this.maxBatchTurns && this.retries === 0) this.flush();
     else this.timer ??= setTimeout(() => this.flush(), this.flushDelayMs);
   }
 
   flush(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-    if (this.queue.length === 0) return;
+    if (this.queuedCount === 0) return;
     const batch = this.queue;
-    this.queue = [];
+    this.queue = { turns: [], requests: [] };
     try {
       this.writeBatch(batch);
       this.retries = 0;
@@ -219,13 +212,28 @@ export class SqliteStore implements StateStore {
       const busy = (error as { code?: string }).code === "SQLITE_BUSY" || (error as { code?: string }).code === "SQLITE_LOCKED";
       if (busy && this.retries < 20) {
         this.retries++;
-        this.queue = [...batch, ...this.queue];
+        this.queue = { turns: [...batch.turns, ...this.queue.turns], requests: [...batch.requests, ...this.queue.requests] };
         this.timer = setTimeout(() => this.flush(), 250);
         return;
       }
       this.retries = 0;
-      this.onWriteError(error as Error, batch.length);
+      this.onWriteError(error as Error, batch.turns.length + batch.requests.length);
     }
+  }
+
+  /** The usage ledger, newest first. */
+  queryRequests(query: RequestQuery = {}): RequestRecord[] {
+    this.flush();
+    const rows = this.db
+      .prepare(`SELECT * FROM requests WHERE at >= ? AND at < ? AND (? IS NULL OR agent_id = ?) ORDER BY at DESC, id DESC LIMIT ?`)
+      .all(
+        query.since ?? 0,
+        query.until ?? Number.MAX_SAFE_INTEGER,
+        query.agentId ?? null,
+        query.agentId ?? null,
+        query.limit ?? 1000,
+      ) as RequestRow[];
+    return rows.map(toRequestRecord);
   }
 
   listSessions(options: { limit?: number; agentId?: string } = {}): SessionSummary[] {

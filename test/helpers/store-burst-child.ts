@@ -1,13 +1,17 @@
 /**
- * A store process the test controls: records a burst of turns in one tick, says how many were
- * acknowledged, then blocks its thread so no timer can write anything more before `kill -9`.
+ * A gateway store process the test controls: records a burst of turns in one tick, waits until the
+ * writer thread has written everything it was handed, says how many were acknowledged, then blocks
+ * its main thread so no timer can hand over anything more before `kill -9`.
  */
 import { writeSync } from "node:fs";
-import { openStateStore } from "../../src/store/sqlite-store.js";
+import { WorkerStore } from "../../src/store/worker-store.js";
 
 const [stateDir, countText] = process.argv.slice(2);
 const count = Number(countText);
-const store = openStateStore(stateDir as string);
+// No time-based hand-over within the test: only the count bound can move records to the writer.
+const store = await WorkerStore.open(stateDir as string, { flushDelayMs: 3_600_000 });
+// Recent: the writer's first retention pass must not take them.
+const now = Date.now();
 for (let i = 0; i < count; i++) {
   store.recordTurn({
     sessionKey: `burst-${i % 7}`,
@@ -19,8 +23,9 @@ for (let i = 0; i < count; i++) {
     usage: null,
     cost: null,
     status: "ok",
-    at: i,
+    at: now + i,
   });
 }
+await store.writerIdle();
 writeSync(1, `acknowledged ${count}\n`);
 Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);

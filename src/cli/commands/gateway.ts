@@ -5,13 +5,13 @@ import { resolveGatewaySecret } from "../../auth/gateway-secret.js";
 import { loadConfig } from "../../config/load.js";
 import { ensurePrivateDir } from "../../config/paths.js";
 import type { GatewayContext } from "../../gateway/context.js";
-import { buildLiveSettings, fingerprint, watchFiles } from "../../gateway/live-settings.js";
+import { buildLiveSettings, fingerprint, type LiveSettings, watchFiles } from "../../gateway/live-settings.js";
 import { createLogger } from "../../gateway/logger.js";
 import { applyTimeouts, createGatewayServer } from "../../gateway/server.js";
 import { assertServable } from "../../gateway/startup-check.js";
 import { DEFAULT_DISCOVERY_TTL_SECONDS } from "../../models/discovery-cache.js";
 import { ConfigError, errorCode, InvalidRequestError } from "../../shared/errors.js";
-import { openStateStore } from "../../store/sqlite-store.js";
+import { WorkerStore } from "../../store/worker-store.js";
 
 export interface GatewayOptions {
   port?: string;
@@ -62,20 +62,39 @@ export async function runGateway(options: GatewayOptions, verbose: boolean): Pro
   const drainMs = options.drainTimeout !== undefined ? parseMilliseconds(options.drainTimeout, "--drain-timeout") : 10_000;
   const portFlag = options.port !== undefined ? parsePort(options.port) : undefined;
   const { config, paths } = await loadConfig();
+  // SQLite runs on its own thread (retention too): nothing on the request path waits for the disk.
+  // The thread boots (~100 ms) while the rest starts up.
+  const opening = WorkerStore.open(paths.stateDir, { retention: config.gateway?.sessions });
   const credentials = CredentialStore.fromPaths(paths);
   const logger = createLogger(verbose);
   const enableEndpoints = options.enableEndpoints === true;
-  const { secret, ...live } = await buildLiveSettings({ config, paths, credentials, enableEndpoints, logger });
-  assertServable(live.runtime);
-  const store = openStateStore(paths.stateDir);
+  let started: [LiveSettings, WorkerStore];
+  try {
+    const settings = await buildLiveSettings({ config, paths, credentials, enableEndpoints, logger });
+    assertServable(settings.runtime);
+    started = [settings, await opening];
+  } catch (error) {
+    void opening.then(
+      (opened) => opened.close(),
+      () => undefined,
+    );
+    throw error;
+  }
+  const [{ secret, ...live }, store] = started;
   store.onWriteError = (error, dropped) => logger.error({ err: error.message, dropped }, "could not record session turns");
-  store.startMaintenance(config.gateway?.sessions, { onError: (error) => logger.warn({ err: error.message }, "session retention failed") });
+  store.onDropped = (dropped) => logger.warn({ dropped }, "the store's queue is full (the disk is not keeping up): oldest records dropped");
+  store.onMaintenanceError = (error) => logger.warn({ err: error.message }, "session retention failed");
   const ctx: GatewayContext = { ...live, store, logger };
   const { endpoints } = ctx;
   const { server, settled } = createGatewayServer(ctx);
   const host = bindAddress(options.bind ?? config.gateway?.bind ?? "loopback");
   const port = portFlag ?? config.gateway?.port ?? DEFAULT_GATEWAY_PORT;
-  await listen(server, port, host);
+  try {
+    await listen(server, port, host);
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
 
   // Warm the catalog now, and keep it fresh without a cron job. With no provider set up there is
   // nothing to discover (and nothing to warn about).
@@ -155,10 +174,9 @@ export async function runGateway(options: GatewayOptions, verbose: boolean): Pro
       // The connections are gone, but the handlers of cut streams are still recording them:
       // wait for them (bounded), then close the store, which writes what is queued.
       // An OAuth refresh in flight carries the only live refresh token (Chutes rotates them): let it land.
-      void Promise.all([settled(HANDLER_SETTLE_MS), ctx.runtime.settleRefreshes()]).then(() => {
-        store.close();
-        logger.flush(() => process.exit(0));
-      });
+      void Promise.all([settled(HANDLER_SETTLE_MS), ctx.runtime.settleRefreshes()])
+        .then(() => store.close())
+        .finally(() => logger.flush(() => process.exit(0)));
     });
     server.closeIdleConnections();
     // Idle keep-alive connections keep closing as their requests finish; past the deadline, cut the rest.

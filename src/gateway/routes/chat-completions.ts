@@ -1,14 +1,16 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { routeRequest } from "../../agents/route-request.js";
 import { completeChat, streamChat } from "../../agents/run-chat.js";
-import { costOf, newMessages, resolveSessionKey } from "../../agents/session.js";
+import { costOf, newMessages, planSession } from "../../agents/session.js";
 import type { ModelRef } from "../../models/model-ref.js";
 import { InvalidRequestError, isOpenClawError, OpenClawError } from "../../shared/errors.js";
 import type { ChatCompletionRequest, ChatMessage, Usage } from "../../shared/wire.js";
 import type { TurnRecord } from "../../store/session-store.js";
 import { relayChatStream } from "../chat-stream.js";
-import { type GatewayContext, header, logFallbacks, type RouteHandler } from "../context.js";
+import { type GatewayContext, header, logFallbacks, type RequestLog, type RouteHandler } from "../context.js";
 import { abortOnClientClose, expectObject, readJsonBody, sendJson } from "../http.js";
 import { endEventStream, startEventStream, writeEvent } from "../sse.js";
+import { contentSetting, type LedgerEntry, withLedgerEntry } from "./request-ledger.js";
 
 function validate(body: unknown): ChatCompletionRequest {
   const request = expectObject<ChatCompletionRequest>(body);
@@ -28,23 +30,44 @@ async function price(ctx: GatewayContext, ref: ModelRef, usage: Usage | null): P
   return costOf(usage, (await ctx.runtime.findModel(ref))?.cost);
 }
 
-export const handleChatCompletions: RouteHandler = async (ctx, request, response, log) => {
+export const handleChatCompletions: RouteHandler = (ctx, request, response, log) =>
+  withLedgerEntry(ctx, request, "chat.completions", (entry) => chatCompletions(ctx, request, response, log, entry));
+
+async function chatCompletions(
+  ctx: GatewayContext,
+  request: IncomingMessage,
+  response: ServerResponse,
+  log: RequestLog,
+  entry: LedgerEntry,
+): Promise<void> {
   const body = validate(await readJsonBody(request, ctx.maxBodyBytes));
   const { agent, chain } = await routeRequest(ctx.runtime, { model: body.model, agentHeader: header(request, "x-openclaw-agent-id") });
-  const sessionKey = resolveSessionKey(agent.id, header(request, "x-openclaw-session-key"), body.user);
-  log.agent = agent.id;
-  log.stream = body.stream === true;
+  const session = planSession(agent.id, header(request, "x-openclaw-session-key"), body.user, contentSetting(ctx));
+  log.agent = entry.agentId = agent.id;
+  // The model it is meant for, until one answers (a failure is recorded against the first asked).
+  if (chain[0]) entry.use(chain[0]);
+  log.stream = entry.stream = body.stream === true;
+  entry.sessionKey = session.key;
   const { model: _model, ...fields } = body;
   const messages: ChatMessage[] = agent.systemPrompt ? [{ role: "system", content: agent.systemPrompt }, ...body.messages] : body.messages;
-  const turn = {
-    sessionKey,
-    agentId: agent.id,
-    channel: header(request, "x-openclaw-message-channel"),
-    endpoint: "chat.completions",
-    input: newMessages(body.messages),
+  const channel = header(request, "x-openclaw-message-channel");
+  const record = async (ref: ModelRef, fields: Pick<TurnRecord, "output" | "usage" | "status"> & { error?: string }) => {
+    const cost = await price(ctx, ref, fields.usage);
+    entry.record(fields.status, fields.usage, cost, fields.error);
+    if (session.key === null) return;
+    ctx.store.recordTurn({
+      sessionKey: session.key,
+      agentId: agent.id,
+      channel,
+      endpoint: "chat.completions",
+      model: ref.ref,
+      ...fields,
+      input: session.content ? newMessages(body.messages) : [],
+      output: session.content ? fields.output : null,
+      cost,
+      at: Date.now(),
+    });
   };
-  const record = (fields: Pick<TurnRecord, "model" | "output" | "usage" | "cost" | "status"> & { error?: string }) =>
-    ctx.store.recordTurn({ ...turn, ...fields, at: Date.now() });
 
   // The client going away aborts the upstream call at once.
   const signal = abortOnClientClose(response);
@@ -52,10 +75,10 @@ export const handleChatCompletions: RouteHandler = async (ctx, request, response
   if (body.stream !== true) {
     const { ref, result } = await completeChat(ctx.runtime, chain, { ...fields, messages }, { signal, onFallback: logFallbacks(ctx) });
     log.model = ref.ref;
+    entry.use(ref);
     result.model = ref.ref;
     sendJson(response, 200, result);
-    const usage = result.usage ?? null;
-    record({ model: ref.ref, output: result.choices?.[0]?.message ?? null, usage, cost: await price(ctx, ref, usage), status: "ok" });
+    await record(ref, { output: result.choices?.[0]?.message ?? null, usage: result.usage ?? null, status: "ok" });
     return;
   }
 
@@ -64,15 +87,16 @@ export const handleChatCompletions: RouteHandler = async (ctx, request, response
   const upstreamBody = { ...fields, messages, stream_options: { ...body.stream_options, include_usage: true } };
   const { ref, result: stream } = await streamChat(ctx.runtime, chain, upstreamBody, { signal, onFallback: logFallbacks(ctx) });
   log.model = ref.ref;
+  entry.use(ref);
   startEventStream(response);
   try {
     const outcome = await relayChatStream(response, stream, { model: ref.ref, includeUsage });
     endEventStream(response, "data: [DONE]\n\n");
-    record({ model: ref.ref, output: outcome.message, usage: outcome.usage, cost: await price(ctx, ref, outcome.usage), status: "ok" });
+    await record(ref, { output: outcome.message, usage: outcome.usage, status: "ok" });
   } catch (error) {
     if (signal.aborted) {
       log.error = "client disconnected";
-      record({ model: ref.ref, output: null, usage: null, cost: null, status: "aborted" });
+      await record(ref, { output: null, usage: null, status: "aborted" });
       return;
     }
     // After the first byte the status line is gone: the error travels as one event, then the stream ends.
@@ -82,6 +106,6 @@ export const handleChatCompletions: RouteHandler = async (ctx, request, response
     log.error = failure.message;
     await writeEvent(response, JSON.stringify(failure.toBody()));
     endEventStream(response);
-    record({ model: ref.ref, output: null, usage: null, cost: null, status: "error", error: failure.message });
+    await record(ref, { output: null, usage: null, status: "error", error: failure.message });
   }
-};
+}

@@ -1,12 +1,15 @@
+import type { ServerResponse } from "node:http";
 import { agentIdFromModel } from "../../agents/agent-config.js";
 import { pickAgent } from "../../agents/route-request.js";
+import { costOf } from "../../agents/session.js";
 import type { ModelRef } from "../../models/model-ref.js";
 import type { ModelRuntime } from "../../models/model-runtime.js";
 import { AuthenticationError, InvalidRequestError } from "../../shared/errors.js";
 import { decodeFloat32Base64, encodeFloat32Base64 } from "../../shared/float32-base64.js";
 import type { EmbeddingsRequest } from "../../shared/wire.js";
-import { header, type RouteHandler } from "../context.js";
+import { type GatewayContext, header, type RouteHandler } from "../context.js";
 import { abortOnClientClose, expectObject, readJsonBody, sendJson } from "../http.js";
+import { withLedgerEntry } from "./request-ledger.js";
 
 const isTokens = (value: unknown): value is number[] =>
   Array.isArray(value) && value.length > 0 && value.every((item) => Number.isInteger(item));
@@ -50,10 +53,22 @@ function embeddingModel(runtime: ModelRuntime, model: string | undefined, agentH
   );
 }
 
-export const handleEmbeddings: RouteHandler = async (ctx, request, response, log) => {
-  const body = validate(await readJsonBody(request, ctx.maxBodyBytes));
-  const ref = embeddingModel(ctx.runtime, body.model, header(request, "x-openclaw-agent-id"));
-  log.model = ref.ref;
+export const handleEmbeddings: RouteHandler = (ctx, request, response, log) =>
+  withLedgerEntry(ctx, request, "embeddings", async (entry) => {
+    const body = validate(await readJsonBody(request, ctx.maxBodyBytes));
+    const ref = embeddingModel(ctx.runtime, body.model, header(request, "x-openclaw-agent-id"));
+    log.model = ref.ref;
+    entry.use(ref);
+    const usage = await embed(ctx, ref, body, response);
+    entry.record("ok", usage, costOf(usage, (await ctx.runtime.findModel(ref))?.cost));
+  });
+
+async function embed(
+  ctx: GatewayContext,
+  ref: ModelRef,
+  body: EmbeddingsRequest,
+  response: ServerResponse,
+): Promise<{ prompt_tokens: number; total_tokens: number }> {
   const credential = await ctx.runtime.freshCredential(ref.provider);
   const provider = ctx.runtime.provider(ref.provider);
   if (!credential && provider.definition.requiresCredential) {
@@ -70,5 +85,7 @@ export const handleEmbeddings: RouteHandler = async (ctx, request, response, log
     const vector = typeof item.embedding === "string" ? decodeFloat32Base64(item.embedding) : item.embedding;
     return { object: "embedding" as const, index: item.index ?? index, embedding: wantsBase64 ? encodeFloat32Base64(vector) : vector };
   });
-  sendJson(response, 200, { object: "list", data, model: ref.ref, usage: result.usage ?? { prompt_tokens: 0, total_tokens: 0 } });
-};
+  const usage = result.usage ?? { prompt_tokens: 0, total_tokens: 0 };
+  sendJson(response, 200, { object: "list", data, model: ref.ref, usage });
+  return usage;
+}

@@ -1,10 +1,11 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { routeRequest } from "../../agents/route-request.js";
 import { completeChat, streamChat } from "../../agents/run-chat.js";
-import { costOf, resolveSessionKey } from "../../agents/session.js";
+import { costOf, planSession } from "../../agents/session.js";
 import { errorCode, InvalidRequestError, isOpenClawError, NotFoundError, OpenClawError } from "../../shared/errors.js";
 import type { ChatMessage, Usage } from "../../shared/wire.js";
 import type { TurnRecord } from "../../store/session-store.js";
-import { type GatewayContext, header, logFallbacks, type RouteHandler } from "../context.js";
+import { type GatewayContext, header, logFallbacks, type RequestLog, type RouteHandler } from "../context.js";
 import { abortOnClientClose, expectObject, readJsonBody, sendJson } from "../http.js";
 import { chatFields, inputToMessages, type ResponsesRequest } from "../responses/request-to-chat.js";
 import {
@@ -17,6 +18,7 @@ import {
 } from "../responses/response-object.js";
 import { ResponseStreamTranslator } from "../responses/stream-translator.js";
 import { endEventStream, startEventStream, writeEvent } from "../sse.js";
+import { contentSetting, type LedgerEntry, withLedgerEntry } from "./request-ledger.js";
 
 function validate(body: unknown): ResponsesRequest {
   const request = expectObject<ResponsesRequest>(body);
@@ -52,15 +54,26 @@ function notStored(error: unknown): OpenClawError {
 const notFound = (id: string, param: string | null = null) =>
   new NotFoundError(`Response with id '${id}' not found.`, { code: "response_not_found", param });
 
-export const handleCreateResponse: RouteHandler = async (ctx, request, response, log) => {
+export const handleCreateResponse: RouteHandler = (ctx, request, response, log) =>
+  withLedgerEntry(ctx, request, "responses", (entry) => createResponse(ctx, request, response, log, entry));
+
+async function createResponse(
+  ctx: GatewayContext,
+  request: IncomingMessage,
+  response: ServerResponse,
+  log: RequestLog,
+  entry: LedgerEntry,
+): Promise<void> {
   const body = validate(await readJsonBody(request, ctx.maxBodyBytes));
   const { agent, chain } = await routeRequest(ctx.runtime, { model: body.model, agentHeader: header(request, "x-openclaw-agent-id") });
-  log.agent = agent.id;
-  log.stream = body.stream === true;
+  log.agent = entry.agentId = agent.id;
+  // The model it is meant for, until one answers (a failure is recorded against the first asked).
+  if (chain[0]) entry.use(chain[0]);
+  log.stream = entry.stream = body.stream === true;
 
   let history: ChatMessage[] = [];
   if (body.previous_response_id) {
-    const previous = ctx.store.getResponse(body.previous_response_id);
+    const previous = await ctx.store.getResponse(body.previous_response_id);
     if (!previous) throw notFound(body.previous_response_id, "previous_response_id");
     history = [...previous.history, ...previous.output];
   }
@@ -82,17 +95,26 @@ export const handleCreateResponse: RouteHandler = async (ctx, request, response,
   const fields = chatFields(body);
   const id = newId("resp");
   const createdAt = Math.floor(Date.now() / 1000);
-  const sessionKey = resolveSessionKey(agent.id, header(request, "x-openclaw-session-key"), body.user);
+  // A stored response keeps what continuity needs whatever gateway.sessions.content says (the
+  // client asked for it); the session turn follows the content setting like chat's, except that
+  // `store: false` keeps no content anywhere.
+  const session = planSession(
+    agent.id,
+    header(request, "x-openclaw-session-key"),
+    body.user,
+    body.store === false ? "none" : contentSetting(ctx),
+  );
+  entry.sessionKey = session.key;
   const channel = header(request, "x-openclaw-message-channel");
 
   const signal = abortOnClientClose(response);
 
   // A response the client may continue from (previous_response_id) is stored before it is
   // answered: an id that was never stored must not reach the client.
-  const save = (final: ResponseObject) => {
+  const save = async (final: ResponseObject) => {
     if (!final.store) return;
     try {
-      ctx.store.saveResponse({
+      await ctx.store.saveResponse({
         id,
         agentId: agent.id,
         createdAt,
@@ -113,16 +135,19 @@ export const handleCreateResponse: RouteHandler = async (ctx, request, response,
     modelRef: Parameters<GatewayContext["runtime"]["findModel"]>[0],
     status: TurnRecord["status"] = final.status === "failed" ? "error" : "ok",
   ) => {
+    const cost = costOf(usage, (await ctx.runtime.findModel(modelRef))?.cost);
+    entry.record(status, usage, cost, final.error?.message);
+    if (session.key === null) return;
     ctx.store.recordTurn({
-      sessionKey,
+      sessionKey: session.key,
       agentId: agent.id,
       channel,
       model,
       endpoint: "responses",
-      input,
-      output: outputToMessages(final.output)[0] ?? null,
+      input: session.content ? input : [],
+      output: session.content ? (outputToMessages(final.output)[0] ?? null) : null,
       usage,
-      cost: costOf(usage, (await ctx.runtime.findModel(modelRef))?.cost),
+      cost,
       status,
       error: final.error?.message,
       at: Date.now(),
@@ -132,6 +157,7 @@ export const handleCreateResponse: RouteHandler = async (ctx, request, response,
   if (body.stream !== true) {
     const { ref, result } = await completeChat(ctx.runtime, chain, { ...fields, messages }, { signal, onFallback: logFallbacks(ctx) });
     log.model = ref.ref;
+    entry.use(ref);
     const choice = result.choices?.[0];
     const final = withCompletedAt(
       completeResponse(
@@ -142,7 +168,7 @@ export const handleCreateResponse: RouteHandler = async (ctx, request, response,
       ),
     );
     try {
-      save(final);
+      await save(final);
     } catch (error) {
       const failed = { ...final, status: "failed" as const, error: { code: "response_not_stored", message: (error as Error).message } };
       await remember(failed, ref.ref, result.usage ?? null, ref);
@@ -160,6 +186,7 @@ export const handleCreateResponse: RouteHandler = async (ctx, request, response,
     { signal, onFallback: logFallbacks(ctx) },
   );
   log.model = ref.ref;
+  entry.use(ref);
   startEventStream(response);
   const translator = new ResponseStreamTranslator(
     (event, payload) => writeEvent(response, JSON.stringify(payload), event) ?? Promise.resolve(),
@@ -188,7 +215,7 @@ export const handleCreateResponse: RouteHandler = async (ctx, request, response,
     // A failed response is kept too (it can be retrieved), unless storing is what failed.
     if (errorCode(error) !== "response_not_stored") {
       try {
-        save(final);
+        await save(final);
       } catch {
         // Logged by save; the client already has its `response.failed`.
       }
@@ -196,17 +223,17 @@ export const handleCreateResponse: RouteHandler = async (ctx, request, response,
   }
   endEventStream(response);
   await remember(final, ref.ref, usage, ref);
-};
+}
 
 export const handleGetResponse: RouteHandler = async (ctx, request, response) => {
   const id = storedId(request);
-  const stored = ctx.store.getResponse(id);
+  const stored = await ctx.store.getResponse(id);
   if (!stored) throw notFound(id);
   sendJson(response, 200, stored.response);
 };
 
 export const handleDeleteResponse: RouteHandler = async (ctx, request, response) => {
   const id = storedId(request);
-  if (!ctx.store.deleteResponse(id)) throw notFound(id);
+  if (!(await ctx.store.deleteResponse(id))) throw notFound(id);
   sendJson(response, 200, { id, object: "response", deleted: true });
 };

@@ -1,0 +1,97 @@
+import { randomUUID } from "node:crypto";
+import type { IncomingMessage } from "node:http";
+import type { ContentSetting } from "../../agents/session.js";
+import type { ModelRef } from "../../models/model-ref.js";
+import { isOpenClawError } from "../../shared/errors.js";
+import type { RequestRecord } from "../../store/usage-ledger.js";
+import type { GatewayContext } from "../context.js";
+import { ClientAbortError } from "../http.js";
+
+const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** The client's `x-request-id` when it is a sane one, else a new `req_…`. */
+export function requestIdOf(request: IncomingMessage): string {
+  const sent = request.headers["x-request-id"];
+  return typeof sent === "string" && SANE_REQUEST_ID.test(sent) ? sent : `req_${randomUUID().replaceAll("-", "")}`;
+}
+
+export function contentSetting(ctx: GatewayContext): ContentSetting {
+  return ctx.runtime.config.gateway?.sessions?.content ?? "keyed";
+}
+
+/** Chat usage, or embeddings' (which has no completion tokens). */
+type UsageLike = { prompt_tokens?: number; completion_tokens?: number; prompt_tokens_details?: unknown };
+
+const cachedTokens = (usage: UsageLike | null): number | null => {
+  const details = usage?.prompt_tokens_details as { cached_tokens?: unknown } | null | undefined;
+  return typeof details?.cached_tokens === "number" ? details.cached_tokens : null;
+};
+
+/** One request's ledger row, filled in as the route learns things and recorded exactly once. */
+export class LedgerEntry {
+  readonly requestId: string;
+  private readonly at = Date.now();
+  private readonly started = performance.now();
+  agentId: string | null = null;
+  sessionKey: string | null = null;
+  stream = false;
+  private model: ModelRef | null = null;
+  private recorded = false;
+
+  constructor(
+    private readonly ctx: GatewayContext,
+    request: IncomingMessage,
+    private readonly endpoint: string,
+  ) {
+    this.requestId = requestIdOf(request);
+  }
+
+  use(ref: ModelRef): void {
+    this.model = ref;
+  }
+
+  record(status: RequestRecord["status"], usage: UsageLike | null, cost: number | null, error?: string): void {
+    if (this.recorded) return;
+    this.recorded = true;
+    this.ctx.store.recordRequest({
+      requestId: this.requestId,
+      at: this.at,
+      agentId: this.agentId,
+      model: this.model?.ref ?? null,
+      provider: this.model?.provider ?? null,
+      endpoint: this.endpoint,
+      status,
+      error,
+      promptTokens: usage?.prompt_tokens ?? null,
+      completionTokens: usage?.completion_tokens ?? null,
+      cachedTokens: cachedTokens(usage),
+      cost,
+      latencyMs: Math.round((performance.now() - this.started) * 100) / 100,
+      sessionKey: this.sessionKey,
+      stream: this.stream,
+    });
+  }
+
+  /** A request that threw before recording itself: an error (or the client gone), with what was known. */
+  recordFailure(error: unknown): void {
+    if (error instanceof ClientAbortError) this.record("aborted", null, null);
+    else this.record("error", null, null, isOpenClawError(error) ? error.message : "internal error");
+  }
+}
+
+/** Runs a route with its ledger entry: whatever happens, the request is recorded once. */
+export async function withLedgerEntry(
+  ctx: GatewayContext,
+  request: IncomingMessage,
+  endpoint: string,
+  run: (entry: LedgerEntry) => Promise<void>,
+): Promise<void> {
+  const entry = new LedgerEntry(ctx, request, endpoint);
+  try {
+    await run(entry);
+  } catch (error) {
+    entry.recordFailure(error);
+    throw error;
+  }
+  entry.record("ok", null, null);
+}

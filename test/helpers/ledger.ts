@@ -1,0 +1,46 @@
+import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
+import Database from "better-sqlite3";
+
+export interface LedgerRow {
+  id: number;
+  at: number;
+  request_id: string;
+  agent_id: string | null;
+  model: string | null;
+  provider: string | null;
+  endpoint: string;
+  status: string;
+  error: string | null;
+  prompt_tokens: number | null;
+  completion_tokens: number | null;
+  cached_tokens: number | null;
+  cost: number | null;
+  latency_ms: number;
+  session_key: string | null;
+  stream: number;
+}
+
+/** Reads one table of the gateway's database, as another process would (the gateway keeps writing). */
+export function readTable<Row>(stateDir: string, sql: string, ...params: unknown[]): Row[] {
+  const file = path.join(stateDir, "openclaw.db");
+  if (!existsSync(file)) return [];
+  const db = new Database(file, { readonly: true, fileMustExist: true });
+  try {
+    return db.prepare(sql).all(...params) as Row[];
+  } finally {
+    db.close();
+  }
+}
+
+export const ledgerRow = (stateDir: string, requestId: string): LedgerRow | undefined =>
+  readTable<LedgerRow>(stateDir, "SELECT * FROM requests WHERE request_id = ?", requestId)[0];
+
+/** Whether `text` is anywhere in the database's files (the database, its WAL), in any page, live or free. */
+export function databaseFilesContain(stateDir: string, text: string): boolean {
+  const needle = Buffer.from(text);
+  return ["openclaw.db", "openclaw.db-wal"].some((name) => {
+    const file = path.join(stateDir, name);
+    return existsSync(file) && readFileSync(file).includes(needle);
+  });
+}
