@@ -3,7 +3,7 @@ import { readFile } from "node:fs/promises";
 import { createTestState, runCli, runShell, type TestState } from "./helpers/cli.js";
 import { after, before, test } from "./helpers/test.js";
 
-// Verbatim from ../shared/seeds/001 (sections 2 and 3), run through a real shell.
+// Verbatim from the OpenClaw Chutes guide (seed 001, sections 2 and 3), run through a real shell.
 const SEED_COMMANDS = `
 openclaw config set models.providers.chutes.baseUrl "https://llm.chutes.ai/v1"
 openclaw config set models.providers.chutes.api "openai-completions"

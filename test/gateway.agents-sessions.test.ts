@@ -5,8 +5,7 @@ import { completion, type FakeUpstream, startFakeChutes, startFakeHuggingFace } 
 import { type RunningGateway, startGateway } from "./helpers/gateway.js";
 import { ledgerRow } from "./helpers/ledger.js";
 import { after, before, beforeEach, test } from "./helpers/test.js";
-import { eventually } from "./helpers/wait.js";
-import { waitUntil } from "./helpers/wait-until.js";
+import { eventually, waitUntil } from "./helpers/wait.js";
 
 let chutes: FakeUpstream;
 let hf: FakeUpstream;

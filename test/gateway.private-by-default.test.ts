@@ -4,7 +4,7 @@ import { completion, type FakeUpstream, startFakeChutes, startFakeUpstream, word
 import { GATEWAY_TOKEN, type RunningGateway, startGateway } from "./helpers/gateway.js";
 import { databaseFilesContain, ledgerRow, readTable } from "./helpers/ledger.js";
 import { after, before, test } from "./helpers/test.js";
-import { waitUntil } from "./helpers/wait-until.js";
+import { waitUntil } from "./helpers/wait.js";
 
 // Default config: gateway.sessions.content is "keyed".
 let chutes: FakeUpstream;

@@ -8,7 +8,7 @@ import { createTestState, type TestState, writeConfig } from "./helpers/cli.js";
 import { completion, type FakeUpstream, startFakeChutes, wordStream } from "./helpers/fake-upstream.js";
 import { GATEWAY_TOKEN, type RunningGateway, startGateway } from "./helpers/gateway.js";
 import { after, before, test } from "./helpers/test.js";
-import { waitUntil } from "./helpers/wait-until.js";
+import { waitUntil } from "./helpers/wait.js";
 
 // A real full disk: a tiny tmpfs mounted on the state dir. Mounting needs root (CI runs as root).
 function canMountTmpfs(): boolean {

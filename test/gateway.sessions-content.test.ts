@@ -4,7 +4,7 @@ import { completion, type FakeUpstream, startFakeChutes } from "./helpers/fake-u
 import { type RunningGateway, startGateway } from "./helpers/gateway.js";
 import { databaseFilesContain, ledgerRow, readTable } from "./helpers/ledger.js";
 import { after, before, test } from "./helpers/test.js";
-import { waitUntil } from "./helpers/wait-until.js";
+import { waitUntil } from "./helpers/wait.js";
 
 let chutes: FakeUpstream;
 let state: TestState;

@@ -6,7 +6,7 @@ import { createTestState, writeConfig } from "./helpers/cli.js";
 import { startFakeChutes } from "./helpers/fake-upstream.js";
 import { type RunningGateway, startGateway } from "./helpers/gateway.js";
 import { test } from "./helpers/test.js";
-import { waitUntil } from "./helpers/wait-until.js";
+import { waitUntil } from "./helpers/wait.js";
 
 const DAY = 86_400_000;
 

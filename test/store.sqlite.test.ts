@@ -5,7 +5,7 @@ import path from "node:path";
 import Database from "better-sqlite3";
 import { SqliteStore } from "../src/store/sqlite-store.js";
 import { test } from "./helpers/test.js";
-import { waitUntil } from "./helpers/wait-until.js";
+import { waitUntil } from "./helpers/wait.js";
 
 const turn = (sessionKey: string, at: number) => ({
   sessionKey,

@@ -5,7 +5,7 @@ import { MAX_IN_FLIGHT, WorkerStore } from "../src/store/worker-store.js";
 import { createTestState, type TestState } from "./helpers/cli.js";
 import { readTable } from "./helpers/ledger.js";
 import { test } from "./helpers/test.js";
-import { waitUntil } from "./helpers/wait-until.js";
+import { waitUntil } from "./helpers/wait.js";
 
 // Recent: the writer's first retention pass must not take them.
 const BASE = Date.now();

@@ -1,4 +1,5 @@
 import { isEnvReference, redactSecret } from "../shared/redact.js";
+import { CREDENTIAL_NAME } from "../shared/scrub.js";
 import type { PathKey } from "./config-path.js";
 import { formatConfigPath } from "./issues.js";
 
@@ -11,7 +12,7 @@ const SECRET_ENV_NAME = /(KEY|TOKEN|SECRET|PASSWORD|PASSWD)$/i;
  * (`X-Custom-Auth`, `Ocp-Apim-Subscription-Key`), so any name that mentions one of these words is
  * treated as a secret: a harmless header caught by it only needs a `${VAR}`.
  */
-const SECRET_HEADER = /auth|key|token|secret|passw|cookie|credential|session|signature/i;
+const SECRET_HEADER = CREDENTIAL_NAME;
 /** Keys holding a URL (`baseUrl`, `embeddingsBaseUrl`, `oauth.baseUrl`): secret in their userinfo or query. */
 const URL_KEY = /ur[li]$/i;
 /** Query parameters that carry credentials (`?key=`, `?api_key=`, `?access_token=`, `?sig=`). */
