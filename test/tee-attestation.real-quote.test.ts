@@ -14,7 +14,10 @@ import { after, before, test } from "./helpers/test.js";
 // test/fixtures/tee/SOURCES.md), verified at a time inside the collateral's validity.
 const AT = Date.parse("2025-07-01T00:00:00Z");
 const quote = readFileSync(path.join(FIXTURES, "tee", "dcap-qvl-tdx-quote.bin"));
-const collateral = JSON.parse(readFileSync(path.join(FIXTURES, "tee", "dcap-qvl-tdx-quote-collateral.json"), "utf8")) as Record<string, string>;
+const collateral = JSON.parse(readFileSync(path.join(FIXTURES, "tee", "dcap-qvl-tdx-quote-collateral.json"), "utf8")) as Record<
+  string,
+  string
+>;
 const intelRoot = new X509Certificate(INTEL_SGX_ROOT_CA_PEM);
 let pccs: FakePccs;
 
@@ -24,7 +27,13 @@ before(async () => {
 after(() => pccs.close());
 
 function verifyAt(bytes: Buffer, now = AT) {
-  const source = createCollateralSource({ pccsUrl: pccs.url, trustAnchor: intelRoot, now: () => now, http: { timeoutMs: 10_000 }, maxBytes: 1 << 20 });
+  const source = createCollateralSource({
+    pccsUrl: pccs.url,
+    trustAnchor: intelRoot,
+    now: () => now,
+    http: { timeoutMs: 10_000 },
+    maxBytes: 1 << 20,
+  });
   return checkQuote(bytes, { collateral: source, trustAnchor: intelRoot, allowedTcbStatuses: ["UpToDate"], now: () => now });
 }
 
@@ -48,7 +57,8 @@ test("a real TDX quote verifies against Intel's root with its real collateral: U
 
 test("one flipped byte in the real quote's TD report fails the quote signature", async () => {
   const tampered = Buffer.from(quote);
-  tampered[48 + 136] ^= 0x01; // inside MRTD
+  const inMrtd = 48 + 136;
+  tampered[inMrtd] = tampered[inMrtd]! ^ 0x01;
   const result = await verifyAt(tampered);
   const check = result.checks.find((candidate) => candidate.name === "quote");
   assert.equal(check?.ok, false);

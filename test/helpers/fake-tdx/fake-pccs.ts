@@ -44,7 +44,9 @@ export async function startFakePccs(content: PccsContent): Promise<FakePccs> {
     const chain = (value: string) => encodeURIComponent(value);
     switch (url.pathname) {
       case "/sgx/certification/v4/pckcrl":
-        response.writeHead(200, { "content-type": "application/pkix-crl", "SGX-PCK-CRL-Issuer-Chain": chain(c.pckCrlIssuerChain) }).end(c.pckCrl);
+        response
+          .writeHead(200, { "content-type": "application/pkix-crl", "SGX-PCK-CRL-Issuer-Chain": chain(c.pckCrlIssuerChain) })
+          .end(c.pckCrl);
         return;
       case "/tdx/certification/v4/tcb":
         response

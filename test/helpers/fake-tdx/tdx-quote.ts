@@ -6,7 +6,12 @@ const INTEL_QE_VENDOR_ID = Buffer.from("939a7233f79c4ca9940a0db3957f0607", "hex"
 const TD_ATTRIBUTES = Buffer.from([0, 0, 0, 0x10, 0, 0, 0, 0]);
 
 /** The quoting enclave's identity, shared by the quotes and the QE identity collateral. */
-export const QE = { mrSigner: Buffer.alloc(32, 0x5a), isvProdId: 2, isvSvn: 4, attributes: Buffer.from("11000000000000000000000000000000", "hex") };
+export const QE = {
+  mrSigner: Buffer.alloc(32, 0x5a),
+  isvProdId: 2,
+  isvSvn: 4,
+  attributes: Buffer.from("11000000000000000000000000000000", "hex"),
+};
 
 export interface TdxPlatform {
   tcb: PlatformTcb;
@@ -51,12 +56,22 @@ export async function createTdxPlatform(ca: TestCa, tcb: PlatformTcb, teeTcbSvn:
     le16(QE.isvProdId),
     le16(QE.isvSvn),
     Buffer.alloc(60),
-    createHash("sha256").update(Buffer.concat([attestationPublic, qeAuthData])).digest(),
+    createHash("sha256")
+      .update(Buffer.concat([attestationPublic, qeAuthData]))
+      .digest(),
     Buffer.alloc(32),
   ]);
   const pckChainPem = `${pck.pem}\n${ca.pckCa.pem}\n${ca.root.pem}\n`;
   const chain = Buffer.from(pckChainPem, "utf8");
-  const qeCertificationData = Buffer.concat([qeReport, p1363(qeReport, pck.key), le16(qeAuthData.length), qeAuthData, le16(5), le32(chain.length), chain]);
+  const qeCertificationData = Buffer.concat([
+    qeReport,
+    p1363(qeReport, pck.key),
+    le16(qeAuthData.length),
+    qeAuthData,
+    le16(5),
+    le32(chain.length),
+    chain,
+  ]);
   return { tcb, teeTcbSvn, attestationKey: privateKey, attestationPublic, qeCertificationData, pckChainPem };
 }
 
@@ -68,7 +83,15 @@ export interface TdFields {
 
 /** A TDX v4 quote: header + TD report signed by the attestation key, certification data type 6 (→ 5, PEM chain). */
 export function buildTdxQuote(platform: TdxPlatform, fields: TdFields, options: { breakSignature?: boolean } = {}): Buffer {
-  const header = Buffer.concat([le16(4), le16(2), le32(0x81), le16(QE.isvSvn), le16(platform.tcb.pceSvn), INTEL_QE_VENDOR_ID, Buffer.alloc(20)]);
+  const header = Buffer.concat([
+    le16(4),
+    le16(2),
+    le32(0x81),
+    le16(QE.isvSvn),
+    le16(platform.tcb.pceSvn),
+    INTEL_QE_VENDOR_ID,
+    Buffer.alloc(20),
+  ]);
   const report = Buffer.concat([
     Buffer.from(platform.teeTcbSvn),
     Buffer.alloc(48), // MRSEAM
@@ -84,7 +107,8 @@ export function buildTdxQuote(platform: TdxPlatform, fields: TdFields, options: 
   const signed = Buffer.concat([header, report]);
   const signature = p1363(signed, platform.attestationKey);
   // A byte changed after signing, where no other check looks (MROWNER).
-  if (options.breakSignature) signed[48 + 16 + 48 * 2 + 8 * 3 + 48 * 2] ^= 0xff;
+  const mrOwner = 48 + 16 + 48 * 2 + 8 * 3 + 48 * 2;
+  if (options.breakSignature) signed[mrOwner] = signed[mrOwner]! ^ 0xff;
   const certification = Buffer.concat([le16(6), le32(platform.qeCertificationData.length), platform.qeCertificationData]);
   const auth = Buffer.concat([signature, platform.attestationPublic, certification]);
   return Buffer.concat([signed, le32(auth.length), auth]);

@@ -3,7 +3,9 @@ import { KeyObject, webcrypto } from "node:crypto";
 import * as x509 from "@peculiar/x509";
 import { enumerated, integer, octets, oid, sequence } from "./der.js";
 
-x509.cryptoProvider.set(webcrypto as unknown as Crypto);
+x509.cryptoProvider.set(webcrypto as never);
+
+type CryptoKeyPair = webcrypto.CryptoKeyPair;
 
 const P256 = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" } as const;
 const DAY = 86_400_000;
@@ -36,7 +38,7 @@ export interface TestCa {
   issuePck(tcb: PlatformTcb): Promise<Issued>;
 }
 
-export const newKeys = () => webcrypto.subtle.generateKey(P256, true, ["sign", "verify"]) as Promise<CryptoKeyPair>;
+export const newKeys = () => webcrypto.subtle.generateKey(P256, true, ["sign", "verify"]);
 
 async function issue(
   subject: string,
@@ -46,7 +48,10 @@ async function issue(
   const keys = await newKeys();
   const extensions = [
     new x509.BasicConstraintsExtension(options.ca, options.ca ? 1 : undefined, true),
-    new x509.KeyUsagesExtension(options.ca ? x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign : x509.KeyUsageFlags.digitalSignature, true),
+    new x509.KeyUsagesExtension(
+      options.ca ? x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign : x509.KeyUsageFlags.digitalSignature,
+      true,
+    ),
     await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
     ...(options.extensions ?? []),
   ];
@@ -61,7 +66,14 @@ async function issue(
         signingKey: issuer.keys.privateKey,
         extensions,
       })
-    : await x509.X509CertificateGenerator.createSelfSigned({ name: subject, keys, notBefore: options.notBefore, notAfter: options.notAfter, signingAlgorithm: P256, extensions });
+    : await x509.X509CertificateGenerator.createSelfSigned({
+        name: subject,
+        keys,
+        notBefore: options.notBefore,
+        notAfter: options.notAfter,
+        signingAlgorithm: P256,
+        extensions,
+      });
   return { cert, pem: cert.toString("pem"), key: KeyObject.from(keys.privateKey), keys };
 }
 
@@ -72,7 +84,11 @@ export function sgxExtension(tcb: PlatformTcb): x509.Extension {
     sequence(oid(`${SGX}.1`), octets(Buffer.alloc(16, 0xab))),
     sequence(
       oid(`${SGX}.2`),
-      sequence(...components, sequence(oid(`${SGX}.2.17`), integer(tcb.pceSvn)), sequence(oid(`${SGX}.2.18`), octets(Buffer.from(tcb.cpuSvn)))),
+      sequence(
+        ...components,
+        sequence(oid(`${SGX}.2.17`), integer(tcb.pceSvn)),
+        sequence(oid(`${SGX}.2.18`), octets(Buffer.from(tcb.cpuSvn))),
+      ),
     ),
     sequence(oid(`${SGX}.3`), octets(Buffer.from(tcb.pceId, "hex"))),
     sequence(oid(`${SGX}.4`), octets(Buffer.from(tcb.fmspc, "hex"))),
@@ -82,7 +98,14 @@ export function sgxExtension(tcb: PlatformTcb): x509.Extension {
 }
 
 async function crl(issuer: Issued, thisUpdate: Date, nextUpdate: Date): Promise<Buffer> {
-  const list = await x509.X509CrlGenerator.create({ issuer: issuer.cert.subject, thisUpdate, nextUpdate, signingAlgorithm: P256, signingKey: issuer.keys.privateKey, entries: [] });
+  const list = await x509.X509CrlGenerator.create({
+    issuer: issuer.cert.subject,
+    thisUpdate,
+    nextUpdate,
+    signingAlgorithm: P256,
+    signingKey: issuer.keys.privateKey,
+    entries: [],
+  });
   return Buffer.from(list.rawData);
 }
 
@@ -104,6 +127,13 @@ export async function createTestCa(options: { now: number; name?: string; crlDay
     tcbSigning,
     rootCrl: await crl(root, notBefore, crlUntil),
     pckCrl: await crl(pckCa, notBefore, crlUntil),
-    issuePck: (tcb) => issue(`CN=${name} SGX PCK Certificate, O=${name}`, pckCa, { ca: false, notBefore, notAfter, extensions: [sgxExtension(tcb)] }),
+    issuePck: (tcb) =>
+      issue(`CN=${name} SGX PCK Certificate, O=${name}`, pckCa, { ca: false, notBefore, notAfter, extensions: [sgxExtension(tcb)] }),
   };
+}
+
+/** The in-TD attestation server's TLS certificate, whose SPKI the quote binds (report_data[32:64]). */
+export async function createTlsCertificate(name: string, now: number): Promise<Buffer> {
+  const issued = await issue(`CN=${name}`, undefined, { ca: false, notBefore: new Date(now - DAY), notAfter: new Date(now + 365 * DAY) });
+  return Buffer.from(issued.cert.rawData);
 }

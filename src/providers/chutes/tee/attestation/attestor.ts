@@ -113,7 +113,14 @@ export function createTeeAttestor(options: TeeAttestorOptions): TeeAttestor {
       if (keys.has(instance.instance_id)) listedTwice.add(instance.instance_id);
       keys.set(instance.instance_id, instance.e2e_pubkey);
     }
-    const context = { nonceHex: nonce, keys, quote: { collateral, trustAnchor, allowedTcbStatuses, now }, measurements: accepted, gpuVerifier: options.gpuVerifier, secrets: [secret] };
+    const context = {
+      nonceHex: nonce,
+      keys,
+      quote: { collateral, trustAnchor, allowedTcbStatuses, now },
+      measurements: accepted,
+      gpuVerifier: options.gpuVerifier,
+      secrets: [secret],
+    };
     const seen = new Map<string, TeeInstanceEvidence[]>();
     for (const item of evidence.evidence) {
       const id = item.instance_id ?? "(no instance_id)";
@@ -124,7 +131,11 @@ export function createTeeAttestor(options: TeeAttestorOptions): TeeAttestor {
         const only = items.length === 1 && !listedTwice.has(id) ? items[0]! : undefined;
         if (!only) {
           const why = items.length > 1 ? `${items.length} evidence items for one instance` : "listed twice by /e2e/instances";
-          return { instanceId: id, ok: false, checks: [{ name: "instance", ok: false, expected: "one instance, one evidence item", seen: why, detail: why }] };
+          return {
+            instanceId: id,
+            ok: false,
+            checks: [{ name: "instance", ok: false, expected: "one instance, one evidence item", seen: why, detail: why }],
+          };
         }
         return verifyInstance(id, only, context);
       }),
@@ -132,11 +143,25 @@ export function createTeeAttestor(options: TeeAttestorOptions): TeeAttestor {
     const failedIds = evidence.failed_instance_ids ?? [];
     for (const id of keys.keys()) {
       if (seen.has(id)) continue;
-      const detail = failedIds.includes(id) ? "Chutes could not collect this instance's evidence" : "the instance is missing from the evidence";
-      instances.push({ instanceId: id, ok: false, checks: [{ name: "instance", ok: false, expected: "evidence for every listed instance", seen: "no evidence", detail }] });
+      const detail = failedIds.includes(id)
+        ? "Chutes could not collect this instance's evidence"
+        : "the instance is missing from the evidence";
+      instances.push({
+        instanceId: id,
+        ok: false,
+        checks: [{ name: "instance", ok: false, expected: "evidence for every listed instance", seen: "no evidence", detail }],
+      });
     }
     const ok = instances.some((instance) => instance.ok);
-    return { chute, ok, verifiedAt: started, expiresAt: now() + (ok ? verifiedTtlMs : failureTtlMs), nonce, instances, failedInstanceIds: failedIds };
+    return {
+      chute,
+      ok,
+      verifiedAt: started,
+      expiresAt: now() + (ok ? verifiedTtlMs : failureTtlMs),
+      nonce,
+      instances,
+      failedInstanceIds: failedIds,
+    };
   }
 
   function cached(chute: string): ChuteReport | undefined {

@@ -35,7 +35,11 @@ export function checkNonceBinding(
       return { ...result, ok: false, detail: `the quote is bound to the e2e key served for instance ${otherId}, not ${instanceId}'s` };
     }
   }
-  return { ...result, ok: false, detail: "the quote is not bound to this request's nonce and this instance's e2e key (stale or replayed evidence?)" };
+  return {
+    ...result,
+    ok: false,
+    detail: "the quote is not bound to this request's nonce and this instance's e2e key (stale or replayed evidence?)",
+  };
 }
 
 /** report_data[32:64] against SHA-256 of the SubjectPublicKeyInfo (DER) of the evidence's certificate. */
@@ -52,5 +56,11 @@ export function checkCertBinding(reportData: Buffer, certificateBase64: string):
   }
   return spkiHash === seen
     ? { name: "cert-binding", ok: true, expected: spkiHash, seen }
-    : { name: "cert-binding", ok: false, expected: spkiHash, seen, detail: "the quote binds a different TLS key than the certificate served" };
+    : {
+        name: "cert-binding",
+        ok: false,
+        expected: spkiHash,
+        seen,
+        detail: "the quote binds a different TLS key than the certificate served",
+      };
 }

@@ -32,7 +32,14 @@ const path = (chute: string) => chute.split("/").map(encodeURIComponent).join("/
 export function createChutesTeeApi(options: ChutesTeeApiOptions) {
   const base = options.apiBaseUrl.replace(/\/+$/, "");
 
-  async function getJson<T>(url: string, what: string, schema: z.ZodType<T>, maxBytes: number, timeoutMs: number, signal?: AbortSignal): Promise<T> {
+  async function getJson<T>(
+    url: string,
+    what: string,
+    schema: z.ZodType<T>,
+    maxBytes: number,
+    timeoutMs: number,
+    signal?: AbortSignal,
+  ): Promise<T> {
     const credential = await options.credential();
     const secrets = [...(options.http.secrets ?? []), credential];
     const response = await fetchBounded(url, {
@@ -46,7 +53,11 @@ export function createChutesTeeApi(options: ChutesTeeApiOptions) {
     if (response.status !== 200) {
       const text = quoteUpstream(detailOf(response.body.toString("utf8")), secrets);
       const retryAfter = Number(response.headers.get("retry-after") ?? "NaN");
-      throw new ChutesTeeApiError(`${what} answered ${response.status} ${meaning(what, response.status)}${text ? `: ${text}` : ""}`, response.status, Number.isFinite(retryAfter) ? retryAfter : undefined);
+      throw new ChutesTeeApiError(
+        `${what} answered ${response.status} ${meaning(what, response.status)}${text ? `: ${text}` : ""}`,
+        response.status,
+        Number.isFinite(retryAfter) ? retryAfter : undefined,
+      );
     }
     let json: unknown;
     try {
@@ -57,14 +68,24 @@ export function createChutesTeeApi(options: ChutesTeeApiOptions) {
     const parsed = schema.safeParse(json);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
-      throw new ChutesTeeApiError(`${what} answered an unexpected shape (${issue?.path.join(".") || "body"}: ${issue?.message ?? "invalid"})`, 502);
+      throw new ChutesTeeApiError(
+        `${what} answered an unexpected shape (${issue?.path.join(".") || "body"}: ${issue?.message ?? "invalid"})`,
+        502,
+      );
     }
     return parsed.data;
   }
 
   return {
     instances(chute: string, signal?: AbortSignal): Promise<E2eInstancesResponse> {
-      return getJson(`${base}/e2e/instances/${path(chute)}`, "the E2EE instance list", E2eInstancesResponseSchema, options.maxInstancesBytes, options.http.timeoutMs, signal);
+      return getJson(
+        `${base}/e2e/instances/${path(chute)}`,
+        "the E2EE instance list",
+        E2eInstancesResponseSchema,
+        options.maxInstancesBytes,
+        options.http.timeoutMs,
+        signal,
+      );
     },
     evidence(chute: string, nonceHex: string, signal?: AbortSignal): Promise<TeeChuteEvidence> {
       const url = `${base}/chutes/${path(chute)}/evidence?nonce=${nonceHex}`;

@@ -46,7 +46,10 @@ const ECDSA_WITH_SHA256 = Buffer.from("06082a8648ce3d040302", "hex");
 function parseTime(der: Buffer, tlv: Tlv): number {
   const text = der.subarray(tlv.contentStart, tlv.end).toString("latin1");
   // UTCTime YYMMDDHHMMSSZ (years 50-99 are 19xx), GeneralizedTime YYYYMMDDHHMMSSZ.
-  const match = tlv.tag === 0x17 ? /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(text) : /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(text);
+  const match =
+    tlv.tag === 0x17
+      ? /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(text)
+      : /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(text);
   if (!match) throw new Error("bad CRL time");
   const [, y, mo, d, h, mi, s] = match.map(Number) as number[];
   const year = tlv.tag === 0x17 ? (y! >= 50 ? 1900 + y! : 2000 + y!) : y!;
@@ -106,8 +109,8 @@ export function verifyIssuerChain(pemChain: string, anchor: X509Certificate, now
     const cert = certs[i]!;
     const issuer = certs[i + 1] ?? anchor;
     if (!cert.verify(issuer.publicKey)) throw new Error(`${label} does not chain to the trust anchor`);
-    if (Date.parse(cert.validFrom) > nowMs || Date.parse(cert.validTo) < nowMs) throw new Error(`${label} has a certificate out of its validity`);
+    if (Date.parse(cert.validFrom) > nowMs || Date.parse(cert.validTo) < nowMs)
+      throw new Error(`${label} has a certificate out of its validity`);
   }
   return certs;
 }
-

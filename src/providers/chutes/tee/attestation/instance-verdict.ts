@@ -1,6 +1,6 @@
 import { type GpuEvidence, GpuEvidenceSchema, type TeeInstanceEvidence } from "../wire.js";
-import { quoteUpstream } from "./bounded-fetch.js";
 import { checkCertBinding, checkNonceBinding, derivedNonce } from "./bindings.js";
+import { quoteUpstream } from "./bounded-fetch.js";
 import { type AcceptedMeasurement, checkMeasurements } from "./measurements.js";
 import { checkQuote, decodeQuote, type QuoteCheckOptions } from "./quote-check.js";
 import type { CheckResult, InstanceReport } from "./report.js";
@@ -10,7 +10,11 @@ import type { CheckResult, InstanceReport } from "./report.js";
  * the DERIVED nonce (hex of SHA-256(nonce_hex ‖ e2e_pubkey), what the instance handed to the GPU
  * SDK), never the user's nonce. `ok` only when every GPU passes.
  */
-export type GpuVerifier = (derivedNonceHex: string, gpuEvidence: GpuEvidence[], signal?: AbortSignal) => Promise<{ ok: boolean; detail: string }>;
+export type GpuVerifier = (
+  derivedNonceHex: string,
+  gpuEvidence: GpuEvidence[],
+  signal?: AbortSignal,
+) => Promise<{ ok: boolean; detail: string }>;
 
 export interface InstanceContext {
   nonceHex: string;
@@ -24,7 +28,13 @@ export interface InstanceContext {
   signal?: AbortSignal;
 }
 
-const failed = (name: CheckResult["name"], expected: string, seen: string, detail: string): CheckResult => ({ name, ok: false, expected, seen, detail });
+const failed = (name: CheckResult["name"], expected: string, seen: string, detail: string): CheckResult => ({
+  name,
+  ok: false,
+  expected,
+  seen,
+  detail,
+});
 
 /** Every check on one instance's evidence; the instance passes only when all of them pass. */
 export async function verifyInstance(instanceId: string, evidence: TeeInstanceEvidence, context: InstanceContext): Promise<InstanceReport> {
@@ -64,7 +74,8 @@ export async function verifyInstance(instanceId: string, evidence: TeeInstanceEv
       checks.push(check);
     }
   } else {
-    for (const name of ["nonce-binding", "cert-binding", "measurements"] as const) checks.push(failed(name, "a parsed TD report", "none", "no readable quote"));
+    for (const name of ["nonce-binding", "cert-binding", "measurements"] as const)
+      checks.push(failed(name, "a parsed TD report", "none", "no readable quote"));
   }
 
   checks.push(await checkGpus(e2ePubkey, evidence.gpu_evidence, measurement, context));
@@ -81,7 +92,12 @@ export async function verifyInstance(instanceId: string, evidence: TeeInstanceEv
   };
 }
 
-async function checkGpus(e2ePubkey: string, raw: Record<string, unknown>[], measurement: AcceptedMeasurement | undefined, context: InstanceContext): Promise<CheckResult> {
+async function checkGpus(
+  e2ePubkey: string,
+  raw: Record<string, unknown>[],
+  measurement: AcceptedMeasurement | undefined,
+  context: InstanceContext,
+): Promise<CheckResult> {
   const nonce = derivedNonce(context.nonceHex, e2ePubkey).toString("hex");
   const expected = `every GPU accepted under nonce ${nonce}`;
   if (!context.gpuVerifier) return failed("gpu", expected, "not checked", "no GPU verifier configured");

@@ -39,10 +39,21 @@ export function toAcceptedMeasurements(list: unknown): AcceptedMeasurement[] {
   return accepted;
 }
 
-export function checkMeasurements(report: TdReport, accepted: readonly AcceptedMeasurement[]): CheckResult & { match?: AcceptedMeasurement } {
+export function checkMeasurements(
+  report: TdReport,
+  accepted: readonly AcceptedMeasurement[],
+): CheckResult & { match?: AcceptedMeasurement } {
   const seen = `MRTD ${report.mrtd}, RTMR0..3 ${report.rtmrs.join(" ")}`;
   const match = accepted.find((entry) => entry.mrtd === report.mrtd && entry.rtmrs.every((value, index) => value === report.rtmrs[index]));
-  if (match) return { name: "measurements", ok: true, expected: `one of ${accepted.length} accepted measurements`, seen, detail: `matches ${match.label}`, match };
+  if (match)
+    return {
+      name: "measurements",
+      ok: true,
+      expected: `one of ${accepted.length} accepted measurements`,
+      seen,
+      detail: `matches ${match.label}`,
+      match,
+    };
   const sameMrtd = accepted.filter((entry) => entry.mrtd === report.mrtd);
   const detail =
     accepted.length === 0
@@ -76,9 +87,15 @@ export function createMeasurementSource(options: MeasurementSourceOptions): Meas
   let cached: { list: AcceptedMeasurement[]; expiresAt: number } | undefined;
   let flight: Promise<AcceptedMeasurement[]> | undefined;
   async function load(signal: AbortSignal | undefined): Promise<AcceptedMeasurement[]> {
-    const response = await fetchBounded(options.url, { ...options.http, signal: signal ?? options.http.signal, maxBytes: options.maxBytes });
+    const response = await fetchBounded(options.url, {
+      ...options.http,
+      signal: signal ?? options.http.signal,
+      maxBytes: options.maxBytes,
+    });
     if (response.status !== 200) {
-      throw new AttestationFetchError(`measurement list answered ${response.status}: ${quoteUpstream(response.body.toString("utf8"), options.http.secrets)}`);
+      throw new AttestationFetchError(
+        `measurement list answered ${response.status}: ${quoteUpstream(response.body.toString("utf8"), options.http.secrets)}`,
+      );
     }
     const list = toAcceptedMeasurements(JSON.parse(response.body.toString("utf8")));
     if (list.length === 0) throw new Error("the measurement list has no usable TDX entry");

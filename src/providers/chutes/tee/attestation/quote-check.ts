@@ -54,7 +54,13 @@ const fingerprint = (cert: X509Certificate) => cert.fingerprint256.replaceAll(":
 export async function checkQuote(quote: Buffer, options: QuoteCheckOptions): Promise<QuoteCheckResult> {
   const dcap = await loadDcap();
   const quoteSha256 = createHash("sha256").update(quote).digest("hex");
-  const fail = (name: CheckResult["name"], expected: string, seen: string, detail: string): CheckResult => ({ name, ok: false, expected, seen, detail });
+  const fail = (name: CheckResult["name"], expected: string, seen: string, detail: string): CheckResult => ({
+    name,
+    ok: false,
+    expected,
+    seen,
+    detail,
+  });
 
   let parsed: InstanceType<typeof dcap.Quote>;
   try {
@@ -64,7 +70,10 @@ export async function checkQuote(quote: Buffer, options: QuoteCheckOptions): Pro
   }
   const td = parsed.report.asTd10();
   if (parsed.header.teeType !== TEE_TYPE_TDX || !td) {
-    return { quoteSha256, checks: [fail("quote", "a TDX quote", `TEE type 0x${parsed.header.teeType.toString(16)}`, "not an Intel TDX quote")] };
+    return {
+      quoteSha256,
+      checks: [fail("quote", "a TDX quote", `TEE type 0x${parsed.header.teeType.toString(16)}`, "not an Intel TDX quote")],
+    };
   }
   const report: TdReport = {
     mrtd: hex(td.mrTd),
@@ -79,14 +88,23 @@ export async function checkQuote(quote: Buffer, options: QuoteCheckOptions): Pro
     chain = (pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? []).map((text) => new X509Certificate(text));
     if (chain.length < 2) throw new Error(`PCK chain has ${chain.length} certificate(s)`);
   } catch (error) {
-    return { quoteSha256, report, checks: [fail("quote", "a PCK certificate chain (certification data type 5)", "none", (error as Error).message)] };
+    return {
+      quoteSha256,
+      report,
+      checks: [fail("quote", "a PCK certificate chain (certification data type 5)", "none", (error as Error).message)],
+    };
   }
   const top = chain[chain.length - 1]!;
   const rootOk = top.verify(options.trustAnchor.publicKey) && top.issuer === options.trustAnchor.subject;
   const checks: CheckResult[] = [
     rootOk
       ? { name: "root", ok: true, expected: anchorName, seen: `chain ends at ${top.subject.replace(/\n/g, ", ")}` }
-      : fail("root", anchorName, `${top.issuer.replace(/\n/g, ", ")} (SHA-256 ${fingerprint(top)})`, "the PCK chain is not issued by the trust anchor"),
+      : fail(
+          "root",
+          anchorName,
+          `${top.issuer.replace(/\n/g, ", ")} (SHA-256 ${fingerprint(top)})`,
+          "the PCK chain is not issued by the trust anchor",
+        ),
   ];
   if (!rootOk) {
     checks.push(fail("quote", "DCAP-valid", "not checked", "the chain does not reach the trust anchor"));
@@ -106,7 +124,12 @@ export async function checkQuote(quote: Buffer, options: QuoteCheckOptions): Pro
   let collateral: Awaited<ReturnType<CollateralSource["get"]>>;
   try {
     collateral = await options.collateral.get(fmspc, ca, options.signal);
-    checks.push({ name: "collateral", ok: true, expected: "signed, current TCB info, QE identity and CRLs", seen: `FMSPC ${fmspc}, ${ca} CA` });
+    checks.push({
+      name: "collateral",
+      ok: true,
+      expected: "signed, current TCB info, QE identity and CRLs",
+      seen: `FMSPC ${fmspc}, ${ca} CA`,
+    });
   } catch (error) {
     checks.push(fail("collateral", "signed, current TCB info, QE identity and CRLs", "unavailable", (error as Error).message));
     checks.push(fail("quote", "DCAP-valid", "not checked", "no collateral to check it against"));
