@@ -97,7 +97,7 @@ export function sgxExtension(tcb: PlatformTcb): x509.Extension {
   return new x509.Extension(SGX, false, value);
 }
 
-async function crl(issuer: Issued, thisUpdate: Date, nextUpdate: Date): Promise<Buffer> {
+export async function createCrl(issuer: Issued, thisUpdate: Date, nextUpdate: Date): Promise<Buffer> {
   const list = await x509.X509CrlGenerator.create({
     issuer: issuer.cert.subject,
     thisUpdate,
@@ -125,8 +125,8 @@ export async function createTestCa(options: { now: number; name?: string; crlDay
     root,
     pckCa,
     tcbSigning,
-    rootCrl: await crl(root, notBefore, crlUntil),
-    pckCrl: await crl(pckCa, notBefore, crlUntil),
+    rootCrl: await createCrl(root, notBefore, crlUntil),
+    pckCrl: await createCrl(pckCa, notBefore, crlUntil),
     issuePck: (tcb) =>
       issue(`CN=${name} SGX PCK Certificate, O=${name}`, pckCa, { ca: false, notBefore, notAfter, extensions: [sgxExtension(tcb)] }),
   };
