@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { createTeeAttestor } from "../src/providers/chutes/tee/attestation/attestor.js";
-import { type ChuteReport, describeFailure } from "../src/providers/chutes/tee/attestation/report.js";
+import { attestationError, type ChuteReport, describeFailure } from "../src/providers/chutes/tee/attestation/report.js";
 import { type FakeTeeFleet, startFakeTeeFleet } from "./helpers/fake-tdx/fake-fleet.js";
 import { createTlsCertificate } from "./helpers/fake-tdx/test-ca.js";
 import { after, before, beforeEach, test } from "./helpers/test.js";
@@ -121,7 +121,9 @@ test("an out-of-date TCB fails the tcb check on every instance of the platform",
   assert.equal(report.ok, false);
   for (const id of ["inst-1", "inst-2"]) assert.deepEqual(failing(report, id), ["tcb"]);
   assert.equal(check(report, "inst-1", "tcb").seen, "OutOfDate");
-  assert.match(describeFailure(report), /tcb check failed/);
+  const error = attestationError(report);
+  assert.equal(error.status, 502);
+  assert.match(error.message, /inst-1: tcb check failed \(TCB status not in the allow-list\)/);
 });
 
 test("an out-of-date TCB passes when the allow-list says so", async () => {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { createServer } from "node:net";
 import { createTeeAttestor } from "../src/providers/chutes/tee/attestation/attestor.js";
-import { describeFailure } from "../src/providers/chutes/tee/attestation/report.js";
+import { attestationError, describeFailure } from "../src/providers/chutes/tee/attestation/report.js";
 import { type FakeTeeFleet, startFakeTeeFleet } from "./helpers/fake-tdx/fake-fleet.js";
 import { after, before, beforeEach, test } from "./helpers/test.js";
 
@@ -53,6 +53,9 @@ test("a Chutes API that cannot be reached gives a failed report with a clear mes
   assert.deepEqual(report.instances, []);
   assert.match(report.error?.message ?? "", /\/e2e\/instances\/.* unreachable/);
   assert.match(describeFailure(report), /^TEE attestation of openclaw\/Test-Model-TEE failed: /);
+  const error = attestationError(report);
+  assert.equal(error.status, 503);
+  assert.equal(error.toBody().error.code, "tee_attestation_unavailable");
 });
 
 test("a rate-limited or refused evidence call fails with its status, and the credential is never in the message", async () => {

@@ -1,6 +1,6 @@
 import { randomBytes, X509Certificate } from "node:crypto";
 import type { TeeInstanceEvidence } from "../wire.js";
-import type { HttpOptions } from "./bounded-fetch.js";
+import { type HttpOptions, quoteUpstream } from "./bounded-fetch.js";
 import { createChutesTeeApi } from "./chutes-tee-api.js";
 import { type GpuVerifier, verifyInstance } from "./instance-verdict.js";
 import { INTEL_SGX_ROOT_CA_PEM } from "./intel-sgx-root-ca.js";
@@ -54,13 +54,19 @@ export function createTeeAttestor(options: TeeAttestorOptions): TeeAttestor {
   const http: HttpOptions = { timeoutMs: options.timeoutMs ?? 15_000, ...(options.fetch ? { fetch: options.fetch } : {}) };
   const api = createChutesTeeApi({
     apiBaseUrl,
-    credential,
     http,
     evidenceTimeoutMs: options.evidenceTimeoutMs ?? 60_000,
     maxInstancesBytes: 256 * 1024,
     maxEvidenceBytes: 16 * 1024 * 1024,
   });
-  const collateral = createCollateralSource({ pccsUrl: options.pccsUrl ?? INTEL_PCS_URL, trustAnchor, now, http, maxBytes: 1024 * 1024 });
+  // Collateral is signed and carries no credential: following a redirect (to a CDN) is safe.
+  const collateral = createCollateralSource({
+    pccsUrl: options.pccsUrl ?? INTEL_PCS_URL,
+    trustAnchor,
+    now,
+    http: { ...http, followRedirects: true },
+    maxBytes: 1024 * 1024,
+  });
   const measurements = createMeasurementSource({
     ...(options.measurements?.pinned ? { pinned: options.measurements.pinned } : {}),
     url: options.measurements?.url ?? `${apiBaseUrl}/servers/tee/measurements`,
@@ -98,8 +104,8 @@ export function createTeeAttestor(options: TeeAttestorOptions): TeeAttestor {
     let listed: Awaited<ReturnType<typeof api.instances>>;
     let evidence: Awaited<ReturnType<typeof api.evidence>>;
     try {
-      listed = await api.instances(chute);
-      evidence = await api.evidence(chute, nonce);
+      listed = await api.instances(chute, secret);
+      evidence = await api.evidence(chute, nonce, secret);
     } catch (error) {
       return failure((error as Error).message, (error as { status?: number }).status, nonce);
     }
@@ -187,6 +193,7 @@ export function createTeeAttestor(options: TeeAttestorOptions): TeeAttestor {
       if (!flight) {
         // The shared verification is bounded by its own time-outs, not by one caller's signal.
         flight = verify(chute)
+          .catch((error: unknown) => unexpected(chute, error, now(), failureTtlMs))
           .then((report) => {
             reports.delete(chute);
             if (reports.size >= maxCached) reports.delete(reports.keys().next().value!);
@@ -199,6 +206,12 @@ export function createTeeAttestor(options: TeeAttestorOptions): TeeAttestor {
       return callOptions.signal ? raceSignal(flight, callOptions.signal) : flight;
     },
   };
+}
+
+/** A fault of ours (a bug, a module that failed to load) still fails closed, as a report. */
+function unexpected(chute: string, error: unknown, at: number, ttlMs: number): ChuteReport {
+  const message = `verification broke off: ${quoteUpstream(error instanceof Error ? error.message : String(error))}`;
+  return { chute, ok: false, verifiedAt: at, expiresAt: at + ttlMs, instances: [], failedInstanceIds: [], error: { message } };
 }
 
 function raceSignal<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {

@@ -7,6 +7,8 @@ export interface HttpOptions {
   signal?: AbortSignal;
   /** Values that must never appear in an error message (the Chutes credential). */
   secrets?: readonly string[];
+  /** Only for requests that carry no credential. */
+  followRedirects?: boolean;
 }
 
 export interface BoundedResponse {
@@ -56,7 +58,7 @@ export async function fetchBounded(
   const where = describeUrl(url);
   let response: Response;
   try {
-    response = await doFetch(url, { headers: options.headers ?? {}, signal, redirect: "error" });
+    response = await doFetch(url, { headers: options.headers ?? {}, signal, redirect: options.followRedirects ? "follow" : "error" });
   } catch (error) {
     throw new AttestationFetchError(`${where} unreachable: ${reason(error, timeout, options)}`);
   }

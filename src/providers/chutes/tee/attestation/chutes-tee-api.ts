@@ -17,8 +17,6 @@ export class ChutesTeeApiError extends Error {
 export interface ChutesTeeApiOptions {
   /** `https://api.chutes.ai` (no trailing path). */
   apiBaseUrl: string;
-  /** The Chutes API key or OAuth access token, sent as `Authorization: Bearer`. */
-  credential: () => Promise<string>;
   http: HttpOptions;
   /** The evidence call waits on every instance producing a quote and GPU evidence. */
   evidenceTimeoutMs: number;
@@ -36,11 +34,9 @@ export function createChutesTeeApi(options: ChutesTeeApiOptions) {
     url: string,
     what: string,
     schema: z.ZodType<T>,
-    maxBytes: number,
-    timeoutMs: number,
-    signal?: AbortSignal,
+    request: { credential: string; maxBytes: number; timeoutMs: number; signal?: AbortSignal | undefined },
   ): Promise<T> {
-    const credential = await options.credential();
+    const { credential, maxBytes, timeoutMs, signal } = request;
     const secrets = [...(options.http.secrets ?? []), credential];
     const response = await fetchBounded(url, {
       ...options.http,
@@ -77,19 +73,19 @@ export function createChutesTeeApi(options: ChutesTeeApiOptions) {
   }
 
   return {
-    instances(chute: string, signal?: AbortSignal): Promise<E2eInstancesResponse> {
-      return getJson(
-        `${base}/e2e/instances/${path(chute)}`,
-        "the E2EE instance list",
-        E2eInstancesResponseSchema,
-        options.maxInstancesBytes,
-        options.http.timeoutMs,
-        signal,
-      );
+    /** `credential`: the Chutes API key or OAuth access token, sent as `Authorization: Bearer`. */
+    instances(chute: string, credential: string, signal?: AbortSignal): Promise<E2eInstancesResponse> {
+      const request = { credential, maxBytes: options.maxInstancesBytes, timeoutMs: options.http.timeoutMs, signal };
+      return getJson(`${base}/e2e/instances/${path(chute)}`, "the E2EE instance list", E2eInstancesResponseSchema, request);
     },
-    evidence(chute: string, nonceHex: string, signal?: AbortSignal): Promise<TeeChuteEvidence> {
-      const url = `${base}/chutes/${path(chute)}/evidence?nonce=${nonceHex}`;
-      return getJson(url, "the TEE evidence endpoint", TeeChuteEvidenceSchema, options.maxEvidenceBytes, options.evidenceTimeoutMs, signal);
+    evidence(chute: string, nonceHex: string, credential: string, signal?: AbortSignal): Promise<TeeChuteEvidence> {
+      const request = { credential, maxBytes: options.maxEvidenceBytes, timeoutMs: options.evidenceTimeoutMs, signal };
+      return getJson(
+        `${base}/chutes/${path(chute)}/evidence?nonce=${nonceHex}`,
+        "the TEE evidence endpoint",
+        TeeChuteEvidenceSchema,
+        request,
+      );
     },
   };
 }

@@ -1,3 +1,5 @@
+import { UpstreamError } from "../../../../shared/errors.js";
+
 /**
  * What an attestation says, check by check: the CLI prints it, `--json` serialises it, the
  * gateway turns a failure into a 502/503 naming the check. Nothing here holds a credential.
@@ -76,4 +78,20 @@ export function describeFailure(report: ChuteReport): string {
 
 export function attestedInstances(report: ChuteReport): InstanceReport[] {
   return report.instances.filter((instance) => instance.ok);
+}
+
+/**
+ * The error a request gets when no instance is attested (there is no plaintext fallback): 503
+ * when attestation could not be carried out (API or verifier unreachable, rate-limited), 502 when
+ * the evidence was checked and refused. The message names the failed check.
+ */
+export function attestationError(report: ChuteReport): UpstreamError {
+  const unavailable =
+    report.error !== undefined && (report.error.status === undefined || report.error.status === 429 || report.error.status >= 500);
+  return new UpstreamError(describeFailure(report), {
+    status: unavailable ? 503 : 502,
+    code: unavailable ? "tee_attestation_unavailable" : "tee_attestation_failed",
+    retryable: unavailable,
+    ...(report.error?.status ? { upstreamStatus: report.error.status } : {}),
+  });
 }
