@@ -44,8 +44,9 @@ test("the pinned Intel SGX root is the one Intel's chains end at and dcap-qvl em
   assert.ok(new X509Certificate(chainRoot).raw.equals(intelRoot.raw));
 });
 
-test("a real TDX quote verifies against Intel's root with its real collateral: UpToDate, its MRTD", async () => {
+test("a real TDX quote verifies against Intel's root with its real collateral: UpToDate, its MRTD", async (t) => {
   const result = await verifyAt(quote);
+  t.diagnostic(`TCB ${result.tcbStatus}, MRTD ${result.report?.mrtd}, quote SHA-256 ${result.quoteSha256}`);
   for (const check of result.checks) assert.ok(check.ok, `${check.name}: ${check.detail ?? check.seen}`);
   assert.deepEqual(
     result.checks.map((check) => check.name),

@@ -33,6 +33,9 @@ export interface InstanceTamper {
   refuseGpu?: boolean;
 }
 
+/** A route of someone else's on the same fake (the E2EE `/e2e/invoke`): return true when it answered. */
+export type FakeChutesTeeHandler = (request: IncomingMessage, response: ServerResponse) => boolean;
+
 export interface FakeChutesTee {
   url: string;
   instances: FakeTeeInstance[];
@@ -75,6 +78,7 @@ export async function startFakeChutesTee(options: {
   credential: string;
   instances: FakeTeeInstance[];
   measurements: unknown[];
+  handle?: FakeChutesTeeHandler;
 }): Promise<FakeChutesTee> {
   const state: FakeChutesTee = {
     url: "",
@@ -149,6 +153,7 @@ export async function startFakeChutesTee(options: {
         .map((instance) => evidenceFor(instance, nonce));
       return json(response, 200, { evidence, failed_instance_ids: state.failedIds });
     }
+    if (options.handle?.(request, response)) return;
     json(response, 404, { detail: "Not Found" });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));

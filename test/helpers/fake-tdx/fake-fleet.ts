@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import type { TeeAttestorOptions } from "../../../src/providers/chutes/tee/attestation/attestor.js";
 import type { GpuVerifier } from "../../../src/providers/chutes/tee/attestation/instance-verdict.js";
 import { buildCollateral } from "./collateral.js";
-import { type FakeChutesTee, type FakeTeeInstance, startFakeChutesTee } from "./fake-chutes-tee.js";
+import { type FakeChutesTee, type FakeChutesTeeHandler, type FakeTeeInstance, startFakeChutesTee } from "./fake-chutes-tee.js";
 import { type FakePccs, startFakePccs } from "./fake-pccs.js";
 import { createTdxPlatform, type TdxPlatform } from "./tdx-quote.js";
 import { createTestCa, createTlsCertificate, type PlatformTcb, type TestCa } from "./test-ca.js";
@@ -36,8 +36,12 @@ const hex48 = (byte: number) => Buffer.alloc(48, byte);
 export async function startFakeTeeFleet(options: {
   now: number;
   instances?: number;
+  /** The instances' e2e public keys (base64), e.g. real ML-KEM-768 keys for an E2EE round trip; random bytes otherwise. */
+  e2ePubkeys?: string[];
   tcbStatus?: string;
   collateralDays?: number;
+  /** Extra routes on the fake Chutes API (e.g. `/e2e/invoke`): return true when handled. */
+  handle?: FakeChutesTeeHandler;
 }): Promise<FakeTeeFleet> {
   const now = options.now;
   const ca = await createTestCa({ now });
@@ -56,10 +60,10 @@ export async function startFakeTeeFleet(options: {
   const pccs = await startFakePccs(collateral({}));
 
   const instances: FakeTeeInstance[] = [];
-  for (let index = 0; index < (options.instances ?? 2); index++) {
+  for (let index = 0; index < (options.instances ?? options.e2ePubkeys?.length ?? 2); index++) {
     instances.push({
       id: `inst-${index + 1}`,
-      e2ePubkey: randomBytes(1184).toString("base64"),
+      e2ePubkey: options.e2ePubkeys?.[index] ?? randomBytes(1184).toString("base64"),
       platform,
       certificate: await createTlsCertificate(`attestation-${index + 1}.chutes.test`, now),
       mrtd: hex48(0x01),
@@ -98,7 +102,13 @@ export async function startFakeTeeFleet(options: {
   ];
   const chute = "openclaw/Test-Model-TEE";
   const credential = `cpk_test_${randomBytes(12).toString("hex")}`;
-  const tee = await startFakeChutesTee({ chute, credential, instances, measurements });
+  const tee = await startFakeChutesTee({
+    chute,
+    credential,
+    instances,
+    measurements,
+    ...(options.handle ? { handle: options.handle } : {}),
+  });
 
   return {
     now,

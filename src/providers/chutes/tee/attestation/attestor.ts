@@ -98,7 +98,7 @@ export function createTeeAttestor(options: TeeAttestorOptions): TeeAttestor {
     try {
       secret = await credential();
     } catch (error) {
-      return failure(`no Chutes credential: ${(error as Error).message}`);
+      return failure(`no Chutes credential: ${quoteUpstream((error as Error).message)}`);
     }
     const nonce = randomBytes(32).toString("hex");
     let listed: Awaited<ReturnType<typeof api.instances>>;
