@@ -16,6 +16,7 @@ beforeEach(() => {
   fleet.tee.tamper.clear();
   fleet.tee.listed = undefined;
   fleet.tee.swapListedKeys = undefined;
+  fleet.tee.listedKeys.clear();
   fleet.tee.failedIds = [];
   fleet.publishCollateral({});
 });
@@ -170,4 +171,25 @@ test("an instance in the evidence but not in the E2EE list fails, and so does on
   assert.deepEqual(failing(second, "inst-1"), ["instance"]);
   assert.match(check(second, "inst-1", "instance").detail ?? "", /could not collect/);
   assert.deepEqual(second.failedInstanceIds, ["inst-1"]);
+});
+
+test("one e2e key served for two instances fails the instance check of both", async () => {
+  fleet.tee.listedKeys.set("inst-2", fleet.tee.instances[0]!.e2ePubkey);
+  const report = await verify();
+  assert.equal(report.ok, false);
+  assert.ok(failing(report, "inst-1").includes("instance"));
+  assert.ok(failing(report, "inst-2").includes("instance"));
+  assert.match(check(report, "inst-1", "instance").detail ?? "", /one e2e key served for two instances/);
+});
+
+test("more GPUs than the matched measurement allows, or none at all, fail the gpu check", async () => {
+  fleet.tee.tamper.set("inst-1", { gpuCount: 9 });
+  const report = await verify();
+  assertOnlyInst1Fails(report, ["gpu"]);
+  assert.match(check(report, "inst-1", "gpu").detail ?? "", /8xh200 1\.3\.0 has 8 GPUs/);
+
+  fleet.tee.tamper.set("inst-1", { gpuCount: 0 });
+  const none = await verify();
+  assertOnlyInst1Fails(none, ["gpu"]);
+  assert.equal(check(none, "inst-1", "gpu").seen, "no GPU evidence");
 });

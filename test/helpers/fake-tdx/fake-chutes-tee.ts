@@ -31,6 +31,8 @@ export interface InstanceTamper {
   /** RTMR3 of a software stack that is not in the published list. */
   unlistedRtmr3?: boolean;
   refuseGpu?: boolean;
+  /** Report this many GPUs instead of the instance's own. */
+  gpuCount?: number;
 }
 
 /** A route of someone else's on the same fake (the E2EE `/e2e/invoke`): return true when it answered. */
@@ -44,6 +46,8 @@ export interface FakeChutesTee {
   listed: string[] | undefined;
   /** `/e2e/instances` serves each of these two instances with the other's key. */
   swapListedKeys: [string, string] | undefined;
+  /** `/e2e/instances` serves these keys instead of the instances' own. */
+  listedKeys: Map<string, string>;
   /** Evidence items omitted and reported in `failed_instance_ids`. */
   failedIds: string[];
   /** The measurement list `/servers/tee/measurements` serves. */
@@ -86,6 +90,7 @@ export async function startFakeChutesTee(options: {
     tamper: new Map(),
     listed: undefined,
     swapListedKeys: undefined,
+    listedKeys: new Map(),
     failedIds: [],
     measurements: options.measurements,
     statusFor: {},
@@ -110,7 +115,9 @@ export async function startFakeChutesTee(options: {
     );
     return {
       quote: quote.toString("base64"),
-      gpu_evidence: Array.from({ length: instance.gpus }, (_, index) => fakeGpuEvidence(derived.toString("hex"), index, !tamper.refuseGpu)),
+      gpu_evidence: Array.from({ length: tamper.gpuCount ?? instance.gpus }, (_, index) =>
+        fakeGpuEvidence(derived.toString("hex"), index, !tamper.refuseGpu),
+      ),
       instance_id: instance.id,
       certificate: (tamper.otherCertificate ?? instance.certificate).toString("base64"),
     };
@@ -133,7 +140,9 @@ export async function startFakeChutesTee(options: {
       const keyOf = (id: string) => state.instances.find((instance) => instance.id === id)!.e2ePubkey;
       const instances = listed.map((instance) => ({
         instance_id: instance.id,
-        e2e_pubkey: swap?.[0] === instance.id ? keyOf(swap[1]) : swap?.[1] === instance.id ? keyOf(swap[0]) : instance.e2ePubkey,
+        e2e_pubkey:
+          state.listedKeys.get(instance.id) ??
+          (swap?.[0] === instance.id ? keyOf(swap[1]) : swap?.[1] === instance.id ? keyOf(swap[0]) : instance.e2ePubkey),
         nonces: Array.from({ length: 3 }, () => randomBytes(24).toString("base64url")),
       }));
       return json(response, 200, { instances, nonce_expires_in: 60, nonce_expires_at: Math.floor(Date.now() / 1000) + 60 });
