@@ -58,10 +58,11 @@ export function createCollateralSource(options: CollateralSourceOptions): Collat
 
   async function rootCaCrl(signal: AbortSignal | undefined): Promise<Buffer> {
     // A PCCS serves it; Intel's PCS does not, and the root names where Intel publishes it.
+    const point = distributionPoint(options.trustAnchor);
+    if (point && base === INTEL_PCS_URL) return crlBytes((await get(point, signal)).body);
     try {
       return crlBytes((await get(`${base}/sgx/certification/v4/rootcacrl`, signal)).body);
     } catch (error) {
-      const point = distributionPoint(options.trustAnchor);
       if (!point) throw error;
       return crlBytes((await get(point, signal)).body);
     }
