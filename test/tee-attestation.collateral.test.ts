@@ -81,3 +81,28 @@ test("a PCCS that does not answer in time fails closed, naming the time limit", 
     hang.close();
   }
 });
+
+test("without a PCCS root CA CRL path (Intel's PCS), the CRL comes from the root's distribution point", async () => {
+  const { createServer } = await import("node:http");
+  let served: Buffer | undefined;
+  let hits = 0;
+  const cdp = createServer((_request, response) => {
+    hits++;
+    response.writeHead(served ? 200 : 404).end(served);
+  });
+  await new Promise<void>((resolve) => cdp.listen(0, "127.0.0.1", resolve));
+  const { port } = cdp.address() as { port: number };
+  const own = await startFakeTeeFleet({ now: T0, rootCrlUrl: `http://127.0.0.1:${port}/TestRootCA.der` });
+  try {
+    served = own.ca.rootCrl;
+    own.pccs.content = { ...own.pccs.content, rootCaCrlOnPccs: false };
+    const report = await createTeeAttestor({ ...own.attestorOptions(), now: () => T0 }).verifyChute(own.chute);
+    assert.equal(report.ok, true, JSON.stringify(report.instances[0]?.checks));
+    assert.equal(hits, 1);
+    assert.equal(own.pccs.hits.get("/sgx/certification/v4/rootcacrl"), 1);
+  } finally {
+    await own.close();
+    cdp.closeAllConnections();
+    cdp.close();
+  }
+});

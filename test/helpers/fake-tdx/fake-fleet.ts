@@ -42,9 +42,11 @@ export async function startFakeTeeFleet(options: {
   collateralDays?: number;
   /** Extra routes on the fake Chutes API (e.g. `/e2e/invoke`): return true when handled. */
   handle?: FakeChutesTeeHandler;
+  /** The root names this URL as its CRL distribution point. */
+  rootCrlUrl?: string;
 }): Promise<FakeTeeFleet> {
   const now = options.now;
-  const ca = await createTestCa({ now });
+  const ca = await createTestCa({ now, ...(options.rootCrlUrl ? { rootCrlUrl: options.rootCrlUrl } : {}) });
   const foreign = await createTestCa({ now, name: "Mallory" });
   const platform = await createTdxPlatform(ca, TCB, TEE_TCB_SVN);
   const foreignPlatform = await createTdxPlatform(foreign, TCB, TEE_TCB_SVN);

@@ -14,6 +14,8 @@ export interface PccsContent {
   qeIdentitySignature: string;
   qeIdentityIssuerChain: string;
   rootCaCrl: Buffer;
+  /** false: answer 404 on the PCCS path, as Intel's PCS does (default true). */
+  rootCaCrlOnPccs?: boolean;
 }
 
 export interface FakePccs {
@@ -59,6 +61,11 @@ export async function startFakePccs(content: PccsContent): Promise<FakePccs> {
           .end(`{"enclaveIdentity":${c.qeIdentity},"signature":"${c.qeIdentitySignature}"}`);
         return;
       case "/sgx/certification/v4/rootcacrl":
+        // Intel's PCS has no such path: a PCCS-less setup answers 404 like it.
+        if (!c.rootCaCrlOnPccs && c.rootCaCrlOnPccs !== undefined) {
+          response.writeHead(404).end();
+          return;
+        }
         response.writeHead(200, { "content-type": "application/pkix-crl" }).end(c.rootCaCrl);
         return;
       default:

@@ -113,11 +113,22 @@ export async function createCrl(issuer: Issued, thisUpdate: Date, nextUpdate: Da
  * A stand-in for Intel's PKI: a root CA, a PCK platform CA issuing PCK leaves, a TCB signing
  * certificate, and the CRLs, all P-256 like Intel's. `name` tells two CAs apart ("other root").
  */
-export async function createTestCa(options: { now: number; name?: string; crlDays?: number }): Promise<TestCa> {
+export async function createTestCa(options: {
+  now: number;
+  name?: string;
+  crlDays?: number;
+  /** Where the root says its CRL is published (Intel's root names certificates.trustedservices.intel.com). */
+  rootCrlUrl?: string;
+}): Promise<TestCa> {
   const name = options.name ?? "OpenClaw Test";
   const notBefore = new Date(options.now - DAY);
   const notAfter = new Date(options.now + 3650 * DAY);
-  const root = await issue(`CN=${name} SGX Root CA, O=${name}`, undefined, { ca: true, notBefore, notAfter });
+  const root = await issue(`CN=${name} SGX Root CA, O=${name}`, undefined, {
+    ca: true,
+    notBefore,
+    notAfter,
+    ...(options.rootCrlUrl ? { extensions: [new x509.CRLDistributionPointsExtension([options.rootCrlUrl])] } : {}),
+  });
   const pckCa = await issue(`CN=${name} SGX PCK Platform CA, O=${name}`, root, { ca: true, notBefore, notAfter });
   const tcbSigning = await issue(`CN=${name} SGX TCB Signing, O=${name}`, root, { ca: false, notBefore, notAfter });
   const crlUntil = new Date(options.now + (options.crlDays ?? 365) * DAY);
