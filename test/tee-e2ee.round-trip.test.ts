@@ -60,7 +60,8 @@ for (const responseFormat of ["envelope", "raw"] as const) {
     assert.deepEqual(completion.usage, INNER_USAGE);
     assert.deepEqual(relayUsage, responseFormat === "envelope" ? INNER_USAGE : undefined);
     // The instance saw the prompt; the relay's wire never did.
-    assert.equal((fake.fake.innerRequests[0]?.body.messages as Array<{ content: string }>)[0]?.content, MARKER);
+    const seenByInstance = fake.fake.innerRequests[0]?.body.messages as Array<{ content: string }> | undefined;
+    assert.equal(seenByInstance?.[0]?.content, MARKER);
     assert.equal(fake.fake.innerRequests[0]?.body.e2e_response_pk, undefined);
     assertCiphertextOnly(fake.fake.seen);
   });

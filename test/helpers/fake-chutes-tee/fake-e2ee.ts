@@ -94,7 +94,10 @@ export function createFakeE2ee(options: FakeE2eeOptions = {}): FakeE2ee {
 
   function listInstances(chuteId: string, response: ServerResponse): void {
     const eligible = instances.filter((instance) => instance.chuteId === chuteId);
-    if (!eligible.length) return send(response, 404, { detail: "Chute not found" });
+    if (!eligible.length) {
+      send(response, 404, { detail: "Chute not found" });
+      return;
+    }
     const ttl = options.nonceTtlSeconds ?? 60;
     const issuedAt = Math.floor(now());
     const selected = eligible.slice(0, 5).map((instance) => {
