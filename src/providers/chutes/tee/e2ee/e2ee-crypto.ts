@@ -3,7 +3,7 @@ import { randomBytes } from "@noble/ciphers/utils.js";
 import { hkdf } from "@noble/hashes/hkdf.js";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { ml_kem768 } from "@noble/post-quantum/ml-kem.js";
-import { E2eeError } from "./e2ee-error.js";
+import { E2eeError, type E2eeErrorCode } from "./e2ee-error.js";
 
 /**
  * The primitives of Chutes' E2EE (chutes-e2ee `crypto.py`, the instance side in chutes
@@ -74,12 +74,14 @@ export function newResponseKeyPair(): { publicKey: Uint8Array; responseKey: Resp
   return { publicKey, responseKey: { secretKey } };
 }
 
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
-
-/** Standard base64, refused rather than guessed at (Buffer.from skips characters it does not know). */
-export function decodeBase64Strict(text: string, what: string): Uint8Array {
-  if (!BASE64.test(text)) throw new E2eeError(`${what} is not base64`, "e2ee_protocol");
-  return Buffer.from(text, "base64");
+/**
+ * Standard, padded base64 as Python's `b64encode` writes it, refused rather than guessed at
+ * (Buffer.from skips characters it does not know). The round trip is ~10x faster than a regex.
+ */
+export function decodeBase64Strict(text: string, what: string, code: E2eeErrorCode = "e2ee_protocol"): Uint8Array {
+  const bytes = Buffer.from(text, "base64");
+  if (bytes.toString("base64") !== text) throw new E2eeError(`${what} is not base64`, code);
+  return bytes;
 }
 
 export function encodeBase64(bytes: Uint8Array): string {

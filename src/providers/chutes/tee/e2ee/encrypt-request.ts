@@ -30,7 +30,7 @@ export interface EncryptedRequest {
  * Compression runs on libuv's pool, not the event loop.
  */
 export async function encryptRequest(payload: Record<string, unknown>, instancePubkeyB64: string): Promise<EncryptedRequest> {
-  const instanceKey = decodeBase64Strict(instancePubkeyB64, "the instance's e2e public key");
+  const instanceKey = decodeBase64Strict(instancePubkeyB64, "the instance's e2e public key", "e2ee_bad_key");
   if (instanceKey.length !== MLKEM_PUBLIC_KEY_BYTES) {
     throw new E2eeError(
       `the instance's e2e public key has ${instanceKey.length} bytes, not ML-KEM-768's ${MLKEM_PUBLIC_KEY_BYTES}`,
