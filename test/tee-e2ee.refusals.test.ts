@@ -131,3 +131,12 @@ test("a request to a key that is not ML-KEM-768 is refused before anything is se
   await assert.rejects(encryptRequest({}, Buffer.alloc(800).toString("base64")), { code: "e2ee_bad_key" });
   await assert.rejects(encryptRequest({}, "not base64!"), { code: "e2ee_bad_key" });
 });
+
+test("base64 with characters outside the alphabet is refused rather than decoded around", async () => {
+  const { responseKey, responsePublicKey } = await exchange();
+  const sealer = streamSealer(responsePublicKey);
+  const stream = new E2eeStreamDecryptor(responseKey);
+  stream.push(data({ e2e_init: sealer.init }));
+  const chunk = sealer.chunk(fragment("x"));
+  assert.throws(() => stream.push(data({ e2e: `${chunk.slice(0, 8)} ${chunk.slice(8)}` })), { code: "e2ee_protocol", message: /not base64/ });
+});
