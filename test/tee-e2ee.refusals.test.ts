@@ -138,5 +138,8 @@ test("base64 with characters outside the alphabet is refused rather than decoded
   const stream = new E2eeStreamDecryptor(responseKey);
   stream.push(data({ e2e_init: sealer.init }));
   const chunk = sealer.chunk(fragment("x"));
-  assert.throws(() => stream.push(data({ e2e: `${chunk.slice(0, 8)} ${chunk.slice(8)}` })), { code: "e2ee_protocol", message: /not base64/ });
+  assert.throws(() => stream.push(data({ e2e: `${chunk.slice(0, 8)} ${chunk.slice(8)}` })), {
+    code: "e2ee_protocol",
+    message: /not base64/,
+  });
 });

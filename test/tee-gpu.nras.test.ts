@@ -121,3 +121,25 @@ test("NRAS: a pinned root that issued the service's key passes; another pinned r
   assert.equal(verdict.ok, false);
   assert.match(verdict.detail, /^gpu\.overall\.signature: .*does not lead to a pinned root/);
 });
+
+test("NRAS: concurrent verifications share one key-set fetch", async () => {
+  const { nras, verifier } = await setup();
+  const verdicts = await Promise.all([1, 2, 3].map(() => verifier.verify({ nonce: NONCE, evidence: fakeGpuEvidence(NONCE) })));
+  assert.ok(verdicts.every((verdict) => verdict.ok));
+  assert.equal(nras.fake.jwksFetches, 1);
+});
+
+test("NRAS: a rotated key is fetched once the refetch interval has passed, not on every unknown kid", async () => {
+  let clock = Date.now();
+  const { nras, verifier } = await setup({}, { now: () => clock });
+  assert.equal((await verifier.verify({ nonce: NONCE, evidence: fakeGpuEvidence(NONCE) })).ok, true);
+  await nras.fake.rotateKey();
+  for (let i = 0; i < 3; i++) {
+    const verdict = await verifier.verify({ nonce: NONCE, evidence: fakeGpuEvidence(NONCE) });
+    assert.match(verdict.detail, /no key with kid/);
+  }
+  assert.equal(nras.fake.jwksFetches, 1);
+  clock += 61_000;
+  assert.equal((await verifier.verify({ nonce: NONCE, evidence: fakeGpuEvidence(NONCE) })).ok, true);
+  assert.equal(nras.fake.jwksFetches, 2);
+});

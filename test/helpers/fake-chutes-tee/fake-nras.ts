@@ -43,6 +43,8 @@ export interface FakeNras {
   /** Another root: pinned, it refuses the service's keys. */
   otherRoot: IssuedCert;
   kid: string;
+  /** Sign with a new key under a new kid from now on (the key set serves only the new one). */
+  rotateKey(): Promise<void>;
 }
 
 export interface FakeGpuEvidenceItem {
@@ -65,15 +67,18 @@ const segment = (value: unknown) => Buffer.from(JSON.stringify(value)).toString(
 export async function createFakeNras(tamper: NrasTamper = {}): Promise<FakeNras> {
   const root = await testRoot("Fake NRAS Root");
   const otherRoot = await testRoot("Some Other Root");
-  const signer = await testLeaf("Fake NRAS Signer", root);
+  let signer = await testLeaf("Fake NRAS Signer", root);
   const foreign = await testLeaf("Not NRAS", otherRoot);
-  const kid = `fake-nras-${randomUUID()}`;
-  const jwk = signer.keys.publicKey;
-  const publicJwk = (await webcrypto.subtle.exportKey("jwk", jwk)) as Record<string, unknown>;
-  const fake: FakeNras = { handle, requests: [], jwksFetches: 0, tamper, root, otherRoot, kid };
+  let publicJwk = (await webcrypto.subtle.exportKey("jwk", signer.keys.publicKey)) as Record<string, unknown>;
+  const rotateKey = async () => {
+    signer = await testLeaf("Fake NRAS Signer (rotated)", root);
+    publicJwk = (await webcrypto.subtle.exportKey("jwk", signer.keys.publicKey)) as Record<string, unknown>;
+    fake.kid = `fake-nras-${randomUUID()}`;
+  };
+  const fake: FakeNras = { handle, requests: [], jwksFetches: 0, tamper, root, otherRoot, kid: `fake-nras-${randomUUID()}`, rotateKey };
 
   function jwt(claims: Record<string, unknown>, broken: boolean): string {
-    const header = { alg: "ES384", typ: "JWT", kid: fake.tamper.unknownKid ? "no-such-kid" : kid };
+    const header = { alg: "ES384", typ: "JWT", kid: fake.tamper.unknownKid ? "no-such-kid" : fake.kid };
     const input = `${segment(header)}.${segment(claims)}`;
     const key = fake.tamper.foreignKey ? foreign.privateKey : signer.privateKey;
     const signature = sign("sha384", Buffer.from(input), { key, dsaEncoding: "ieee-p1363" });
@@ -139,7 +144,9 @@ export async function createFakeNras(tamper: NrasTamper = {}): Promise<FakeNras>
     const path = new URL(request.url ?? "/", "http://fake").pathname;
     if (request.method === "GET" && path === "/.well-known/jwks.json") {
       fake.jwksFetches++;
-      const keys = [{ ...publicJwk, kid, alg: "ES384", use: "sig", x5c: [signer.der.toString("base64"), root.der.toString("base64")] }];
+      const keys = [
+        { ...publicJwk, kid: fake.kid, alg: "ES384", use: "sig", x5c: [signer.der.toString("base64"), root.der.toString("base64")] },
+      ];
       response.writeHead(200, { "content-type": "application/json" });
       response.end(JSON.stringify({ keys }));
       return true;
