@@ -96,7 +96,14 @@ test("a replayed stream chunk is refused", async () => {
 test("plaintext chat chunks and other garbage in an E2EE stream are refused, never passed through", async () => {
   const { responseKey, responsePublicKey } = await exchange();
   const sealer = streamSealer(responsePublicKey);
-  for (const garbage of [fragment(SECRET_ANSWER), "data: not json\n\n", `${JSON.stringify({ detail: "x" })}\n\n`, data({ e2e: "%%%" })]) {
+  const chunkWithUsage = data({ choices: [{ index: 0, delta: { content: SECRET_ANSWER } }], usage: { prompt_tokens: 1 } });
+  for (const garbage of [
+    fragment(SECRET_ANSWER),
+    chunkWithUsage,
+    "data: not json\n\n",
+    `${JSON.stringify({ something: "else" })}\n\n`,
+    data({ e2e: "%%%" }),
+  ]) {
     const stream = new E2eeStreamDecryptor(responseKey);
     stream.push(data({ e2e_init: sealer.init }));
     assert.throws(() => stream.push(garbage), { code: "e2ee_protocol" }, garbage);
@@ -142,4 +149,14 @@ test("base64 with characters outside the alphabet is refused rather than decoded
     code: "e2ee_protocol",
     message: /not base64/,
   });
+});
+
+test("an error the relay writes in clear mid-stream is an error, never content", async () => {
+  const { responseKey, responsePublicKey } = await exchange();
+  const sealer = streamSealer(responsePublicKey);
+  for (const line of [data({ detail: "Internal error during E2E invocation" }), `${JSON.stringify({ error: { message: "boom" } })}\n`]) {
+    const stream = new E2eeStreamDecryptor(responseKey);
+    stream.push(data({ e2e_init: sealer.init }));
+    assert.throws(() => stream.push(line), { code: "e2ee_upstream_error", message: /relay reported an error mid-stream/ });
+  }
 });

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { decryptResponse } from "../src/providers/chutes/tee/e2ee/decrypt-response.js";
 import { encryptRequest } from "../src/providers/chutes/tee/e2ee/encrypt-request.js";
-import { E2eeStreamDecryptor } from "../src/providers/chutes/tee/e2ee/stream-decryptor.js";
+import { decryptSseStream, E2eeStreamDecryptor } from "../src/providers/chutes/tee/e2ee/stream-decryptor.js";
 import { SseDecoder } from "../src/providers/openai-compatible/sse-decoder.js";
 import { type FakeE2eeOptions, startFakeE2ee } from "./helpers/fake-chutes-tee/fake-e2ee.js";
 import { ENCLAVE_REPLY, INNER_USAGE } from "./helpers/fake-chutes-tee/inner-chat.js";
@@ -107,4 +107,24 @@ test("an e2e_error event ends the stream with the instance's error", async () =>
   const decryptor = new E2eeStreamDecryptor(responseKey);
   const wire = Buffer.from(await response.arrayBuffer());
   assert.throws(() => decryptor.push(wire), { code: "e2ee_upstream_error", message: /inference failed inside the enclave/ });
+});
+
+test("decryptSseStream yields the plaintext and returns its source when the consumer stops", async () => {
+  const fake = await start();
+  const { response, responseKey } = await invoke(fake.origin, true);
+  const wire = Buffer.from(await response.arrayBuffer());
+  let returned = false;
+  async function* source() {
+    try {
+      for (let i = 0; i < wire.length; i += 100) yield wire.subarray(i, i + 100);
+    } finally {
+      returned = true;
+    }
+  }
+  let plaintext = "";
+  for await (const text of decryptSseStream(source(), responseKey)) plaintext += text;
+  assert.match(plaintext, /data: \[DONE\]/);
+  returned = false;
+  for await (const text of decryptSseStream(source(), responseKey)) if (text) break;
+  assert.equal(returned, true);
 });

@@ -113,7 +113,11 @@ export class E2eeStreamDecryptor {
       return "";
     }
     if ("e2e_error" in fields) throw new E2eeError(`the instance reported an error: ${errorText(fields.e2e_error)}`, "e2ee_upstream_error");
-    if ("usage" in fields) {
+    // The relay's own error (FastAPI `detail`, OpenAI `error`), sent in clear: an error, never content.
+    if ("detail" in fields || "error" in fields) {
+      throw new E2eeError(`the relay reported an error mid-stream: ${errorText(fields.detail ?? fields.error)}`, "e2ee_upstream_error");
+    }
+    if ("usage" in fields && Object.keys(fields).length === 1) {
       this.relayUsage = fields.usage;
       return "";
     }
@@ -146,4 +150,22 @@ export class E2eeStreamDecryptor {
     if (!this.complete && fragment.includes("[DONE]") && DONE.test(fragment)) this.complete = true;
     return fragment;
   }
+}
+
+/**
+ * An encrypted SSE body as plaintext SSE text, for code that consumes async iterables. Stopping
+ * early returns the source iterator too (for an undici body, that aborts the request).
+ */
+export async function* decryptSseStream(
+  source: AsyncIterable<Uint8Array>,
+  responseKey: ResponseKey,
+  options: StreamDecryptorOptions = {},
+): AsyncGenerator<string, void, undefined> {
+  const decryptor = new E2eeStreamDecryptor(responseKey, options);
+  for await (const bytes of source) {
+    const text = decryptor.push(bytes);
+    if (text) yield text;
+  }
+  const tail = decryptor.end();
+  if (tail) yield tail;
 }
