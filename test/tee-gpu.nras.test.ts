@@ -78,6 +78,13 @@ test("NRAS refusal: no GPU evidence at all is not a pass", async () => {
   assert.equal(nras.fake.requests.length, 0);
 });
 
+test("NRAS refusal: a nonce that is not 32 bytes of hex is refused before any call", async () => {
+  const { nras, verifier } = await setup();
+  const verdict = await verifier.verify({ nonce: "abc", evidence: fakeGpuEvidence("abc") });
+  assert.match(verdict.detail, /^gpu\.nonce: expected 64 hex digits/);
+  assert.equal(nras.fake.requests.length, 0);
+});
+
 test("NRAS refusal: the verifier unreachable", async () => {
   const port = await new Promise<number>((resolve) => {
     const probe = createServer().listen(0, "127.0.0.1", () => {

@@ -98,6 +98,7 @@ export function createGpuVerifier(options: GpuVerifierOptions = {}): GpuVerifier
 
   async function verify(input: { nonce: string; evidence: readonly GpuEvidenceItem[] }, signal?: AbortSignal): Promise<GpuVerdict> {
     const { nonce, evidence } = input;
+    if (!/^[0-9a-fA-F]{64}$/.test(nonce)) return fail([], "gpu.nonce", "64 hex digits", `${nonce.length} characters`);
     const maxGpus = options.maxGpus ?? DEFAULT_MAX_GPUS;
     const maxChars = options.maxEvidenceChars ?? DEFAULT_MAX_EVIDENCE_CHARS;
     if (!evidence.length || evidence.length > maxGpus)
