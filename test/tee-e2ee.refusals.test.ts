@@ -160,3 +160,11 @@ test("an error the relay writes in clear mid-stream is an error, never content",
     assert.throws(() => stream.push(line), { code: "e2ee_upstream_error", message: /relay reported an error mid-stream/ });
   }
 });
+
+test("a stream past its chunk bound is refused", async () => {
+  const { responseKey, responsePublicKey } = await exchange();
+  const sealer = streamSealer(responsePublicKey);
+  const stream = new E2eeStreamDecryptor(responseKey, { maxChunks: 2 });
+  stream.push(data({ e2e_init: sealer.init }) + data({ e2e: sealer.chunk(fragment("a")) }) + data({ e2e: sealer.chunk(fragment("b")) }));
+  assert.throws(() => stream.push(data({ e2e: sealer.chunk(fragment("c")) })), { code: "e2ee_too_large" });
+});

@@ -12,8 +12,11 @@ import {
 } from "./e2ee-crypto.js";
 import { E2eeError } from "./e2ee-error.js";
 
-/** Chunks one stream may carry; each one's nonce is remembered to refuse a replayed chunk. */
-export const DEFAULT_MAX_STREAM_CHUNKS = 1_000_000;
+/**
+ * Chunks one stream may carry (far above the longest generation, a chunk per token); each one's
+ * nonce is remembered to refuse a replayed chunk, so this also bounds that memory (~12 MiB).
+ */
+export const DEFAULT_MAX_STREAM_CHUNKS = 262_144;
 /** The protocol's own events nest two levels (`{"usage":{"prompt_tokens_details":{}}}`). */
 const MAX_ENVELOPE_DEPTH = 8;
 const MAX_ERROR_TEXT = 300;
@@ -112,7 +115,8 @@ export class E2eeStreamDecryptor {
       this.init(fields.e2e_init);
       return "";
     }
-    if ("e2e_error" in fields) throw new E2eeError(`the instance reported an error: ${errorText(fields.e2e_error)}`, "e2ee_upstream_error");
+    if ("e2e_error" in fields)
+      throw new E2eeError(`the E2EE stream reported an error: ${errorText(fields.e2e_error)}`, "e2ee_upstream_error");
     // The relay's own error (FastAPI `detail`, OpenAI `error`), sent in clear: an error, never content.
     if ("detail" in fields || "error" in fields) {
       throw new E2eeError(`the relay reported an error mid-stream: ${errorText(fields.detail ?? fields.error)}`, "e2ee_upstream_error");
