@@ -114,15 +114,17 @@ async function printUnloadedLatency(list: Scenario[], rounds: number): Promise<v
   console.log("\n  Unloaded latency (1 connection, sequential requests; medians of rounds of 2 s): p50 / added p50 over direct");
   for (const scenario of list) {
     const p50s: Record<Side, number[]> = { direct: [], proxy: [], gateway: [] };
+    let errors = 0;
     for (let round = 0; round < rounds; round++)
       for (const side of SIDES) {
         const load = await runLoad({ ...scenario.targets[side], connections: 1, seconds: 2 });
-        p50s[side].push(load.latency.p50);
+        if (load.requests > 0) p50s[side].push(load.latency.p50);
+        errors += load.errors;
       }
     const direct = median(p50s.direct);
     const cell = (side: Side) =>
       `${LABEL[side]} ${ms2(median(p50s[side]))}${side === "direct" ? "" : ` (+${ms2(median(p50s[side]) - direct)})`}`;
-    console.log(`    ${scenario.name.padEnd(28)}${SIDES.map(cell).join(", ")}`);
+    console.log(`    ${scenario.name.padEnd(28)}${SIDES.map(cell).join(", ")}${errors ? `  errors ${errors}` : ""}`);
   }
 }
 
