@@ -81,7 +81,7 @@ test("requests one after another on a keep-alive connection all complete, and a 
   assert.equal(chutes.abortedStreams, 1);
   const logs = await waitUntil(() => {
     const lines = requestLogs(gateway);
-    return lines.length >= 29 && lines;
+    return lines.length >= 29 ? lines : undefined;
   });
   assert.equal(logs.filter((line) => line.aborted === true).length, 1);
   assert.doesNotMatch(gateway.stderr(), /MaxListenersExceeded/);
