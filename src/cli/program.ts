@@ -21,6 +21,7 @@ const chatCommands = () => import("./commands/chat.js");
 const onboardCommands = () => import("./commands/onboard.js");
 const gatewayCommands = () => import("./commands/gateway.js");
 const sessionCommands = () => import("./commands/sessions.js");
+const gatewayStatusCommands = () => import("./commands/gateway-status.js");
 const modelConfigCommands = () => import("./commands/models-config.js");
 
 /** `--verbose` is a global option: read it from the root command. */
@@ -106,6 +107,15 @@ State lives in ~/.openclaw (OPENCLAW_STATE_DIR); the config file is <state>/open
       if (given.length) command.error(`error: unknown option '--${given[0]?.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}'`);
     })
     .action(lazy(gatewayCommands, (m) => m.runGatewayToken));
+  gateway
+    .command("status")
+    .description("whether a gateway runs for this state dir: its address, version and health (exit 1 when not)")
+    .option("--json", "print JSON")
+    .hook("preAction", (command) => {
+      const given = Object.keys(command.parent?.opts() ?? {});
+      if (given.length) command.error(`error: unknown option '--${given[0]?.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}'`);
+    })
+    .action(lazy(gatewayStatusCommands, (m) => m.runGatewayStatus));
 
   const sessions = program.command("sessions").description("conversations recorded by the gateway");
   sessions
