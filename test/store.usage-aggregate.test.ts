@@ -40,7 +40,16 @@ const row = (fields: Partial<RequestRecord> & Pick<RequestRecord, "requestId" | 
 const SEED: RequestRecord[] = [
   row({ requestId: "r1", at: DAY1 + 1, keyId: "keyA", latencyMs: 10, cachedTokens: 4 }),
   row({ requestId: "r2", at: DAY1 + 2, keyId: "keyA", latencyMs: 30, model: "huggingface/b", provider: "huggingface", cost: 0.01 }),
-  row({ requestId: "r3", at: DAY2 + 1, keyId: "keyA", latencyMs: 20, status: "error", promptTokens: null, completionTokens: null, cost: null }),
+  row({
+    requestId: "r3",
+    at: DAY2 + 1,
+    keyId: "keyA",
+    latencyMs: 20,
+    status: "error",
+    promptTokens: null,
+    completionTokens: null,
+    cost: null,
+  }),
   row({ requestId: "r4", at: DAY2 + 2, keyId: "keyB", latencyMs: 50, agentId: "ops", cost: 0.5 }),
   row({ requestId: "r5", at: DAY2 + 3, latencyMs: 70 }),
 ];
@@ -59,7 +68,10 @@ test("the writer thread aggregates the ledger per key: sums, errors, median late
       ],
     );
     assert.ok(Math.abs((rows[1]?.cost ?? 0) - 0.011) < 1e-12);
-    assert.equal(readTable<{ key_id: string | null }>(state.stateDir, "SELECT key_id FROM requests WHERE request_id = 'r4'")[0]?.key_id, "keyB");
+    assert.equal(
+      readTable<{ key_id: string | null }>(state.stateDir, "SELECT key_id FROM requests WHERE request_id = 'r4'")[0]?.key_id,
+      "keyB",
+    );
   } finally {
     await store.close();
   }
@@ -108,7 +120,9 @@ test("a database from before keys gains the key column: old rows read as the gat
   old.exec(`CREATE TABLE requests (id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, request_id TEXT NOT NULL,
     agent_id TEXT, model TEXT, provider TEXT, endpoint TEXT NOT NULL, status TEXT NOT NULL, error TEXT, prompt_tokens INTEGER,
     completion_tokens INTEGER, cached_tokens INTEGER, cost REAL, latency_ms REAL NOT NULL, session_key TEXT, stream INTEGER NOT NULL)`);
-  old.prepare("INSERT INTO requests (at, request_id, endpoint, status, cost, latency_ms, stream) VALUES (?, 'old', 'x', 'ok', 0.25, 5, 0)").run(DAY1);
+  old
+    .prepare("INSERT INTO requests (at, request_id, endpoint, status, cost, latency_ms, stream) VALUES (?, 'old', 'x', 'ok', 0.25, 5, 0)")
+    .run(DAY1);
   old.close();
   const store = new SqliteStore(file);
   try {
