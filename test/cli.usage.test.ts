@@ -34,7 +34,7 @@ beforeEach(async () => {
   // Created before the seeded requests: a budget period starts when its key was created.
   const created = NOW - 20 * 86_400_000;
   ids = {
-    webui: (await keys.create("open webui", { budget: { usd: 1, period: "30d" } }, created)).record.id,
+    webui: (await keys.create("open webui", { budget: { usd: 1, period: "7d" } }, created)).record.id,
     ci: (await keys.create("ci", {}, created)).record.id,
   };
   // Seeded through the gateway's own store (writer thread), as the gateway records requests.
@@ -48,6 +48,8 @@ beforeEach(async () => {
   );
   store.recordRequest(row({ requestId: "d", at: NOW - 10 * 86_400_000, keyId: ids.ci, cost: 5 }));
   store.recordRequest(row({ requestId: "e", at: NOW - HOUR, agentId: "ops" }));
+  // In the key's previous 7-day budget period (periods start at created + 14 d): not this period's spend.
+  store.recordRequest(row({ requestId: "f", at: NOW - 10 * 86_400_000, keyId: ids.webui, cost: 5 }));
   await store.close();
 });
 afterEach(() => state.cleanup());
@@ -119,9 +121,9 @@ test("usage table by day, and bad flags as one line with a non-zero exit", async
   }
 });
 
-test("keys list shows each key's spend in its budget period from the ledger", async () => {
+test("keys list shows each key's spend in its current budget period from the ledger", async () => {
   const result = await runCli(state, ["keys", "list", "--json"]);
   const webui = JSON.parse(result.stdout).keys.find((key: { name: string }) => key.name === "open webui");
   assert.ok(Math.abs(webui.usage.spentUsd - 0.010187) < 1e-12);
-  assert.match((await runCli(state, ["keys", "list"])).stdout, /\$0\.01\/\$1\.00 30d/);
+  assert.match((await runCli(state, ["keys", "list"])).stdout, /\$0\.01\/\$1\.00 7d/);
 });
