@@ -4,7 +4,6 @@ import { type Admission, InMemoryKeyLimiter, type KeyLimits } from "../src/gatew
 import { formatResetDuration } from "../src/gateway/limits/rate-headers.js";
 import { usageCost } from "../src/models/usage-cost.js";
 import type { KeyRecord } from "../src/store/key-store.js";
-import type { UsageQuery, UsageRow } from "../src/store/usage-ledger.js";
 import { test } from "./helpers/test.js";
 
 const T0 = 1_800_000_000_000;
@@ -130,16 +129,16 @@ test("budget: spend settled after the period rolled over counts in the period th
 test("budget: seeded from the ledger's sum for the key's current window", async () => {
   const limiter = new InMemoryKeyLimiter();
   const record: KeyRecord = { id: "k1", name: "n", hash: "h", salt: "s", prefix: "ock_", createdAt: T0, budget: { usd: 1, period: "7d" } };
-  const queries: UsageQuery[] = [];
+  const queries: Array<[string, number]> = [];
   const ledger = {
-    aggregateRequests: async (query: UsageQuery): Promise<UsageRow[]> => {
-      queries.push(query);
-      return [{ group: "k1", requests: 3, errors: 0, promptTokens: 0, completionTokens: 0, cachedTokens: 0, cost: 1, p50LatencyMs: 1 }];
+    keySpend: async (keyId: string, since: number) => {
+      queries.push([keyId, since]);
+      return 1;
     },
   };
   const now = T0 + 8 * 86_400_000;
   await seedBudgets(limiter, ledger, [record], now);
-  assert.deepEqual(queries, [{ by: "key", keyId: "k1", since: T0 + 7 * 86_400_000 }]);
+  assert.deepEqual(queries, [["k1", T0 + 7 * 86_400_000]]);
   assert.equal(refused(await limiter.acquire({ key: record, estimateTokens: 0, now })).limit, "budget");
 });
 

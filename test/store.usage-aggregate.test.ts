@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
+import { RetentionTask } from "../src/store/retention.js";
 import { SqliteStore } from "../src/store/sqlite-store.js";
 import type { RequestRecord } from "../src/store/usage-ledger.js";
 import { WorkerStore } from "../src/store/worker-store.js";
@@ -135,6 +136,24 @@ test("a database from before keys gains the key column: old rows read as the gat
       ],
     );
     assert.equal(store.queryRequests({ keyId: "keyA" })[0]?.requestId, "new");
+  } finally {
+    store.close();
+  }
+});
+
+test("a key's lifetime spend outlives ledger retention; a period's spend is summed from the ledger", async () => {
+  const store = new SqliteStore(path.join(state.stateDir, "openclaw.db"));
+  try {
+    const old = Date.now() - 40 * DAY;
+    store.recordRequest(row({ requestId: "old", at: old, keyId: "keyA", cost: 2 }));
+    store.recordRequest(row({ requestId: "new", at: DAY2, keyId: "keyA", cost: 0.5 }));
+    store.recordRequest(row({ requestId: "operator", at: DAY2, cost: 7 }));
+    assert.equal(store.keySpend("keyA", 0), 2.5);
+    const report = await new RetentionTask(store.db, { retentionDays: 30 }).runPass();
+    assert.equal(report.requests, 1);
+    assert.equal(store.keySpend("keyA", 0), 2.5, "a total budget must not forget spend older than the ledger keeps");
+    assert.equal(store.keySpend("keyA", DAY1), 0.5);
+    assert.equal(store.keySpend("keyB", 0), 0);
   } finally {
     store.close();
   }

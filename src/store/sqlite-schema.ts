@@ -61,6 +61,11 @@ CREATE TABLE IF NOT EXISTS requests (
   stream INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS requests_at ON requests (at);
+CREATE TABLE IF NOT EXISTS key_spend (
+  key_id TEXT PRIMARY KEY,
+  cost REAL NOT NULL DEFAULT 0,
+  requests INTEGER NOT NULL DEFAULT 0
+);
 `;
 
 /**

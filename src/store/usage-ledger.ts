@@ -71,4 +71,9 @@ export interface UsageLedger {
   queryRequests(query?: RequestQuery): Promise<RequestRecord[]>;
   /** Totals per group, computed where the ledger lives (in SQL), biggest cost first. */
   aggregateRequests(query: UsageQuery): Promise<UsageRow[]>;
+  /**
+   * USD a key spent in requests started at or after `since`. With `since` 0, its lifetime spend,
+   * kept apart from the ledger rows so that retention never lowers a `total` budget's count.
+   */
+  keySpend(keyId: string, since: number): Promise<number>;
 }

@@ -17,6 +17,7 @@ export interface StoreCalls {
   deleteResponse: { args: string; result: boolean };
   queryRequests: { args: RequestQuery; result: RequestRecord[] };
   aggregateRequests: { args: UsageQuery; result: UsageRow[] };
+  keySpend: { args: { keyId: string; since: number }; result: number };
 }
 export type StoreCallName = keyof StoreCalls;
 

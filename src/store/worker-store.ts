@@ -197,6 +197,11 @@ export class WorkerStore implements StateStore {
     return this.call("aggregateRequests", query);
   }
 
+  keySpend(keyId: string, since: number): Promise<number> {
+    this.handOver();
+    return this.call("keySpend", { keyId, since });
+  }
+
   private call<Name extends StoreCallName>(name: Name, args: StoreCalls[Name]["args"]): Promise<StoreCalls[Name]["result"]> {
     if (this.dead) return Promise.reject(this.dead);
     const id = this.nextCall++;

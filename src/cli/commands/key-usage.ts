@@ -33,11 +33,11 @@ export function keyUsages(stateDir: string, keys: KeyRecord[], now: number): Map
     const usages = new Map<string, KeyUsage>();
     for (const key of keys) {
       const window = budgetWindow(key, now);
-      const spent = store?.aggregateRequests({ by: "key", keyId: key.id, since: window.start })[0];
+      const spent = store?.keySpend(key.id, window.start) ?? 0;
       const minute = store?.aggregateRequests({ by: "key", keyId: key.id, since: now - 60_000 })[0];
       usages.set(key.id, {
         state: keyState(key, now),
-        spentUsd: spent?.cost ?? 0,
+        spentUsd: spent,
         window: { start: iso(window.start), end: iso(window.end) },
         lastMinute: { requests: minute?.requests ?? 0, tokens: (minute?.promptTokens ?? 0) + (minute?.completionTokens ?? 0) },
       });

@@ -4,19 +4,19 @@ import type { KeyLimiter } from "./key-limiter.js";
 
 /**
  * At start (and for a key that appears later), the spend already in the ledger for each
- * budgeted key's current window: one indexed sum per key (`requests_key_at`).
+ * budgeted key's current window: one indexed sum per key (`requests_key_at`), or its lifetime
+ * total for a `total` budget.
  */
 export async function seedBudgets(
   limiter: KeyLimiter,
-  ledger: Pick<UsageLedger, "aggregateRequests">,
+  ledger: Pick<UsageLedger, "keySpend">,
   keys: KeyRecord[],
   now: number,
 ): Promise<void> {
   for (const key of keys) {
     if (!key.budget || keyState(key, now) !== "active") continue;
     const { start } = budgetWindow(key, now);
-    const [row] = await ledger.aggregateRequests({ by: "key", keyId: key.id, since: start });
-    await limiter.seedSpend(key.id, start, row?.cost ?? 0);
+    await limiter.seedSpend(key.id, start, await ledger.keySpend(key.id, start));
   }
 }
 
