@@ -71,6 +71,9 @@ export function createBatchWriter(db: Database.Database): (batch: RecordBatch) =
       prompt_tokens, completion_tokens, cached_tokens, cost, latency_ms, session_key, stream)
     VALUES (@at, @requestId, @agentId, @keyId, @model, @provider, @endpoint, @status, @error,
       @promptTokens, @completionTokens, @cachedTokens, @cost, @latencyMs, @sessionKey, @stream)`);
+  const addKeySpend = db.prepare(`
+    INSERT INTO key_spend (key_id, cost, requests) VALUES (?, ?, 1)
+    ON CONFLICT (key_id) DO UPDATE SET cost = cost + excluded.cost, requests = requests + 1`);
   return db.transaction(({ turns, requests }: RecordBatch) => {
     for (const session of sessionTotals(turns)) upsertSession.run(session);
     for (const turn of turns) {
@@ -87,7 +90,9 @@ export function createBatchWriter(db: Database.Database): (batch: RecordBatch) =
         cost: turn.cost,
       });
     }
-    for (const request of requests)
+    for (const request of requests) {
       insertRequest.run({ ...request, keyId: request.keyId ?? null, error: request.error ?? null, stream: request.stream ? 1 : 0 });
+      if (request.keyId) addKeySpend.run(request.keyId, request.cost ?? 0);
+    }
   });
 }

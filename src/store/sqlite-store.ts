@@ -243,6 +243,16 @@ export class SqliteStore {
     return rows.map(toRequestRecord);
   }
 
+  /** See `UsageLedger.keySpend`: lifetime from `key_spend`, else an indexed sum over the ledger. */
+  keySpend(keyId: string, since: number): number {
+    this.flush();
+    const row =
+      since <= 0
+        ? (this.db.prepare("SELECT cost FROM key_spend WHERE key_id = ?").get(keyId) as { cost: number } | undefined)
+        : (this.db.prepare("SELECT TOTAL(cost) AS cost FROM requests WHERE key_id = ? AND at >= ?").get(keyId, since) as { cost: number });
+    return row?.cost ?? 0;
+  }
+
   /** Ledger totals per key, model, agent, provider or day (see usage-aggregate.ts). */
   aggregateRequests(query: UsageQuery): UsageRow[] {
     this.flush();
