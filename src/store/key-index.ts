@@ -1,4 +1,4 @@
-import { keyIdOf, secretMatches } from "./key-secret.js";
+import { claimedKeyId, type KeyVerifier, keyVerifier, secretMatches } from "./key-secret.js";
 import type { KeyRecord, KeyStore } from "./key-store.js";
 
 export type KeyCheck =
@@ -11,10 +11,10 @@ export type KeyCheck =
  * one HMAC and a constant-time comparison; no I/O, no scan. Replaced whole on reload.
  */
 export class KeyIndex {
-  private readonly byId: Map<string, KeyRecord>;
+  private readonly byId: Map<string, { key: KeyRecord; verifier: KeyVerifier }>;
 
   constructor(keys: KeyRecord[]) {
-    this.byId = new Map(keys.map((key) => [key.id, key]));
+    this.byId = new Map(keys.map((key) => [key.id, { key, verifier: keyVerifier(key) }]));
   }
 
   get size(): number {
@@ -27,16 +27,17 @@ export class KeyIndex {
   }
 
   check(token: string, now: number): KeyCheck {
-    const id = keyIdOf(token);
-    const key = id === undefined ? undefined : this.byId.get(id);
-    if (!key || !secretMatches(token, key)) return { ok: false, reason: "unknown" };
+    const id = claimedKeyId(token);
+    const entry = id === undefined ? undefined : this.byId.get(id);
+    if (!entry || !secretMatches(token, entry.verifier)) return { ok: false, reason: "unknown" };
+    const { key } = entry;
     if (key.revokedAt !== undefined) return { ok: false, reason: "revoked" };
     if (key.expiresAt !== undefined && key.expiresAt <= now) return { ok: false, reason: "expired" };
     return { ok: true, key };
   }
 
   get(id: string): KeyRecord | undefined {
-    return this.byId.get(id);
+    return this.byId.get(id)?.key;
   }
 }
 

@@ -41,9 +41,25 @@ export function keyIdOf(secret: string): string | undefined {
   return KEY_SHAPE.exec(secret)?.[1];
 }
 
-/** One hash and a constant-time comparison. */
-export function secretMatches(secret: string, record: { salt: string; hash: string }): boolean {
-  const expected = Buffer.from(record.hash, "base64url");
-  const actual = hashKeySecret(secret, record.salt);
-  return expected.length === actual.length && timingSafeEqual(expected, actual);
+const KEY_LENGTH = 4 + KEY_ID_LENGTH + 1 + KEY_SECRET_LENGTH;
+
+/** `keyIdOf` for the request path: a length and two characters instead of a regex (the hash rejects the rest). */
+export function claimedKeyId(secret: string): string | undefined {
+  if (secret.length !== KEY_LENGTH || !secret.startsWith("ock_") || secret[4 + KEY_ID_LENGTH] !== "_") return undefined;
+  return secret.slice(4, 4 + KEY_ID_LENGTH);
+}
+
+/** A record's salt and hash decoded once (at load), so a check is one HMAC and a constant-time comparison. */
+export interface KeyVerifier {
+  salt: Buffer;
+  hash: Buffer;
+}
+
+export function keyVerifier(record: { salt: string; hash: string }): KeyVerifier {
+  return { salt: Buffer.from(record.salt, "base64url"), hash: Buffer.from(record.hash, "base64url") };
+}
+
+export function secretMatches(secret: string, verifier: KeyVerifier): boolean {
+  const actual = createHmac("sha256", verifier.salt).update(secret).digest();
+  return verifier.hash.length === actual.length && timingSafeEqual(verifier.hash, actual);
 }
