@@ -149,3 +149,27 @@ test("cost: cached input at its own price; estimate from body size plus the allo
   assert.equal(usageCost(usage, undefined), null);
   assert.equal(estimateTokens(401, 100), 201);
 });
+
+test("budget: read from the ledger when a key first has one and when its period changes, not on every request", async () => {
+  const reads: Array<[string, number]> = [];
+  const limiter = new InMemoryKeyLimiter({
+    spendSince: async (keyId, since) => {
+      reads.push([keyId, since]);
+      return since === 0 ? 3 : 0.4;
+    },
+  });
+  const unlimited = key({});
+  granted(await limiter.acquire({ key: unlimited, estimateTokens: 0, now: T0 + 1 }));
+  assert.equal(reads.length, 0);
+  const weekly = key({ budget: { usd: 0.5, period: "7d" } });
+  granted(await limiter.acquire({ key: weekly, estimateTokens: 0, now: T0 + 2 }));
+  granted(await limiter.acquire({ key: weekly, estimateTokens: 0, now: T0 + 3 }));
+  assert.deepEqual(reads, [["k1", T0]]);
+  // `keys update --budget-period total`: the lifetime spend (3) is over the budget.
+  const total = key({ budget: { usd: 0.5, period: "total" } });
+  assert.equal(refused(await limiter.acquire({ key: total, estimateTokens: 0, now: T0 + 4 })).limit, "budget");
+  assert.deepEqual(reads, [
+    ["k1", T0],
+    ["k1", 0],
+  ]);
+});

@@ -56,6 +56,16 @@ interface KeyState {
   inFlight: number;
   spendStart: number;
   spent: number;
+  /** The budget period `spent` was counted for; another one (a budget added or changed) is read again from the ledger. */
+  period: string | undefined;
+}
+
+export interface InMemoryKeyLimiterOptions {
+  /**
+   * USD the key spent since `since` (the ledger's `keySpend`): read when a key's budget is first
+   * seen or its period changes, so a restart or `keys update --budget` starts from the real spend.
+   */
+  spendSince?: (keyId: string, since: number) => Promise<number>;
 }
 
 /** When a parallel slot frees is unknown: a hint for `Retry-After`. */
@@ -64,10 +74,19 @@ const PARALLEL_RETRY_MS = 1000;
 export class InMemoryKeyLimiter implements KeyLimiter {
   private readonly states = new Map<string, KeyState>();
 
+  constructor(private readonly options: InMemoryKeyLimiterOptions = {}) {}
+
   private state(key: KeyLimits, now: number): KeyState {
     let state = this.states.get(key.id);
     if (!state) {
-      state = { requests: undefined, tokens: undefined, inFlight: 0, spendStart: budgetWindow(key, now).start, spent: 0 };
+      state = {
+        requests: undefined,
+        tokens: undefined,
+        inFlight: 0,
+        spendStart: budgetWindow(key, now).start,
+        spent: 0,
+        period: undefined,
+      };
       this.states.set(key.id, state);
     }
     if (key.rpm) {
@@ -106,6 +125,12 @@ export class InMemoryKeyLimiter implements KeyLimiter {
       headers: this.headers(key, state),
     });
     if (key.budget) {
+      if (state.period !== key.budget.period && this.options.spendSince) {
+        const { start } = budgetWindow(key, now);
+        const spent = await this.options.spendSince(key.id, start);
+        Object.assign(state, { spendStart: start, spent, period: key.budget.period });
+      }
+      state.period = key.budget.period;
       this.roll(state, key, now);
       // Reached, not only exceeded: a budget of $1 spent to the cent admits nothing more.
       if (state.spent >= key.budget.usd) {
@@ -177,7 +202,15 @@ export class InMemoryKeyLimiter implements KeyLimiter {
     if (state) {
       state.spendStart = windowStart;
       state.spent = usd;
-    } else this.states.set(keyId, { requests: undefined, tokens: undefined, inFlight: 0, spendStart: windowStart, spent: usd });
+    } else
+      this.states.set(keyId, {
+        requests: undefined,
+        tokens: undefined,
+        inFlight: 0,
+        spendStart: windowStart,
+        spent: usd,
+        period: undefined,
+      });
   }
 
   async spent(key: KeyLimits, now: number): Promise<number> {
