@@ -130,7 +130,6 @@ export class InMemoryKeyLimiter implements KeyLimiter {
         const spent = await this.options.spendSince(key.id, start);
         Object.assign(state, { spendStart: start, spent, period: key.budget.period });
       }
-      state.period = key.budget.period;
       this.roll(state, key, now);
       // Reached, not only exceeded: a budget of $1 spent to the cent admits nothing more.
       if (state.spent >= key.budget.usd) {
