@@ -1,5 +1,6 @@
 import { createRequire } from "node:module";
 import { Command } from "commander";
+import { addKeyCommands } from "./program-keys.js";
 
 // Keep this file light: every command's code is imported only when that command runs,
 // so `openclaw --help` and quick commands start fast.
@@ -264,6 +265,8 @@ State lives in ~/.openclaw (OPENCLAW_STATE_DIR); the config file is <state>/open
     .description("remove a stored credential profile and its config entry")
     .argument("<profile-id>", "profile id, e.g. chutes:manual")
     .action(lazy(authCommands, (m) => m.runAuthRemove));
+
+  addKeyCommands(program, lazy);
 
   return program;
 }
