@@ -7,11 +7,12 @@ import { ensurePrivateDir } from "../../config/paths.js";
 import type { GatewayContext } from "../../gateway/context.js";
 import { buildLiveSettings, fingerprint, watchFiles } from "../../gateway/live-settings.js";
 import { createLogger } from "../../gateway/logger.js";
-import { applyTimeouts, createGatewayServer } from "../../gateway/server.js";
+import { applyTimeouts, createGatewayServer, loadRoutes } from "../../gateway/server.js";
 import { assertServable } from "../../gateway/startup-check.js";
 import { DEFAULT_DISCOVERY_TTL_SECONDS } from "../../models/discovery-cache.js";
 import { ConfigError, errorCode, InvalidRequestError } from "../../shared/errors.js";
 import { WorkerStore } from "../../store/worker-store.js";
+import { releaseYoungGeneration } from "../young-generation.js";
 
 export interface GatewayOptions {
   port?: string;
@@ -85,6 +86,7 @@ export async function runGateway(options: GatewayOptions, verbose: boolean): Pro
     await store.close();
     throw error;
   }
+  releaseYoungGeneration();
   // The retention pass at start runs once the gateway listens.
   store.startMaintenance();
 
@@ -145,6 +147,8 @@ export async function runGateway(options: GatewayOptions, verbose: boolean): Pro
       "",
     ].join("\n"),
   );
+  // Listening and announced: now the route handlers (see loadRoutes).
+  loadRoutes().catch((error: Error) => logger.error({ err: error.message }, "could not load the route handlers"));
 
   let stopping = false;
   let cut = false;
