@@ -71,6 +71,7 @@ export class WorkerStore implements StateStore {
   /** Writers told to stop when idle, until they have exited. */
   private readonly retiring = new Set<Promise<void>>();
   private idleTimer: NodeJS.Timeout | undefined;
+  private writerOpening = false;
   private maintenanceTimer: NodeJS.Timeout | undefined;
   private readonly flushDelayMs: number;
   private readonly maxBatch: number;
@@ -138,7 +139,6 @@ export class WorkerStore implements StateStore {
     if (this.writer) return this.writer;
     const worker = startWriter(this.settings);
     this.writer = worker;
-    this.referenced = false;
     let resolve!: () => void;
     let reject!: (error: Error) => void;
     const promise = new Promise<void>((yes, no) => {
@@ -147,8 +147,8 @@ export class WorkerStore implements StateStore {
     });
     promise.catch(() => undefined);
     this.opened = { promise, resolve, reject };
-    // The writer holds the process open only while it has work (records or calls) in hand.
-    worker.unref();
+    this.referenced = true;
+    this.writerOpening = true;
     worker.on("message", (message: FromWriter) => {
       if (worker === this.writer) this.receive(message);
       else if (message.type === "maintenanceError") this.onMaintenanceError(fromWireError(message.error));
@@ -224,8 +224,9 @@ export class WorkerStore implements StateStore {
     this.holdProcess();
   }
 
+  /** The writer holds the process open while it opens the database, then only while it has work (records or calls) in hand. */
   private holdProcess(): void {
-    const busy = this.inFlight > 0 || this.calls.size > 0;
+    const busy = this.inFlight > 0 || this.calls.size > 0 || this.writerOpening;
     if (this.idleTimer) clearTimeout(this.idleTimer);
     this.idleTimer = undefined;
     if (!busy && this.writer && !this.closing) {
@@ -279,7 +280,9 @@ export class WorkerStore implements StateStore {
   private receive(message: FromWriter): void {
     switch (message.type) {
       case "ready":
+        this.writerOpening = false;
         this.opened?.resolve();
+        this.holdProcess();
         return;
       case "failed": {
         const error = fromWireError(message.error);
