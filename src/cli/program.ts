@@ -1,6 +1,5 @@
 import { createRequire } from "node:module";
 import { Command } from "commander";
-import { holdYoungGeneration } from "./young-generation.js";
 
 // Keep this file light: every command's code is imported only when that command runs,
 // so `openclaw --help` and quick commands start fast.
@@ -37,13 +36,7 @@ function withGatewayOptions(command: Command): Command {
     .option("--enable-endpoints", "serve /v1/chat/completions and /v1/responses for this run even if disabled in config")
     .option("--drain-timeout <ms>", "on SIGTERM/SIGINT, how long in-flight requests may finish (default 10000)")
     .action(
-      lazy(
-        () => {
-          holdYoungGeneration();
-          return gatewayCommands();
-        },
-        (m) => (options: import("./commands/gateway.js").GatewayOptions) => m.runGateway(options, isVerbose(command)),
-      ),
+      lazy(gatewayCommands, (m) => (options: import("./commands/gateway.js").GatewayOptions) => m.runGateway(options, isVerbose(command))),
     );
 }
 

@@ -12,7 +12,6 @@ import { assertServable } from "../../gateway/startup-check.js";
 import { DEFAULT_DISCOVERY_TTL_SECONDS } from "../../models/discovery-cache.js";
 import { ConfigError, errorCode, InvalidRequestError } from "../../shared/errors.js";
 import { WorkerStore } from "../../store/worker-store.js";
-import { releaseYoungGeneration } from "../young-generation.js";
 
 export interface GatewayOptions {
   port?: string;
@@ -86,7 +85,6 @@ export async function runGateway(options: GatewayOptions, verbose: boolean): Pro
     await store.close();
     throw error;
   }
-  releaseYoungGeneration();
   // The retention pass at start runs once the gateway listens.
   store.startMaintenance();
 
