@@ -47,9 +47,15 @@ export class ValidationMemo {
 
   /** What `validate` returns for `document`; not run when an equal document was accepted before. */
   async validate<T>(kind: string, document: unknown, validate: () => Promise<T>): Promise<T> {
-    const digest = createHash("sha256")
-      .update(`${currentSchemaVersion()}\n${kind}\n${JSON.stringify(document)}`)
-      .digest("hex");
+    let digest: string;
+    try {
+      digest = createHash("sha256")
+        .update(`${currentSchemaVersion()}\n${kind}\n${JSON.stringify(document)}`)
+        .digest("hex");
+    } catch {
+      // Schema modules not beside this one (a bundle?): nothing can be remembered safely.
+      return validate();
+    }
     const known = await this.load();
     if (known.includes(digest)) return document as T;
     const result = await validate();
