@@ -81,3 +81,22 @@ export async function settledCpuMs(pid: number): Promise<number> {
 
 export const median = (values: number[]) =>
   values.length ? ([...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number) : Number.NaN;
+
+/** Threads of a process (Linux; 0 elsewhere): the gateway's store writer is one while it runs. */
+export const threadCount = (pid: number) => Number(/Threads:\s+(\d+)/.exec(proc(pid, "status"))?.[1] ?? 0);
+
+/**
+ * RSS at rest: after `waitMs` (long enough for the store's writer thread to stop when idle), once
+ * RSS has moved less than 0.5 MB in 2 s (at most 20 s more).
+ */
+export async function restingRssMb(pid: number, waitMs: number): Promise<number> {
+  await new Promise((resolve) => setTimeout(resolve, waitMs));
+  let last = rssMb(pid);
+  for (let waited = 0; waited < 20_000; waited += 2_000) {
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    const now = rssMb(pid);
+    if (Math.abs(now - last) < 0.5) return now;
+    last = now;
+  }
+  return last;
+}

@@ -13,7 +13,14 @@ const modeOf = async (file: string) => (await stat(file)).mode & 0o777;
 async function dbFileModes(stateDir: string): Promise<Record<string, string>> {
   const names = (await readdir(stateDir)).filter((name) => name.startsWith("openclaw.db"));
   const modes: Record<string, string> = {};
-  for (const name of names) modes[name] = (await modeOf(path.join(stateDir, name))).toString(8);
+  for (const name of names) {
+    try {
+      modes[name] = (await modeOf(path.join(stateDir, name))).toString(8);
+    } catch (error) {
+      // SQLite's rollback journal lives only while the writer sets the new database up (then WAL).
+      if ((error as { code?: string }).code !== "ENOENT") throw error;
+    }
+  }
   return modes;
 }
 

@@ -1,55 +1,12 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { z } from "zod";
 import { ensurePrivateDir, type StatePaths } from "../config/paths.js";
+import { ValidationMemo } from "../config/validation-memo.js";
 import { withFileLock, writeFileAtomic } from "../shared/atomic-file.js";
 import { ConfigError, errorCode } from "../shared/errors.js";
+import type { Credential, CredentialStoreData } from "./credential-schema.js";
 
-/**
- * The credential store: the only place secrets live. One JSON file, 0600, in a 0700
- * directory, replaced atomically under a lock. `openclaw.json` only names the profiles.
- */
-/**
- * When the user stored this credential (epoch ms): without an explicit `auth.order`, the newest
- * credential for a provider is the one used. A refresh keeps it (it is the same sign-in).
- */
-const storedAt = z.number().optional();
-const ApiKeyCredential = z.object({ type: z.literal("api_key"), provider: z.string(), key: z.string().min(1), storedAt });
-const TokenCredential = z.object({
-  type: z.literal("token"),
-  provider: z.string(),
-  token: z.string().min(1),
-  expires: z.number().optional(),
-  storedAt,
-});
-const OAuthCredential = z.object({
-  type: z.literal("oauth"),
-  provider: z.string(),
-  storedAt,
-  access: z.string().min(1),
-  refresh: z.string().optional(),
-  /** Epoch milliseconds. */
-  expires: z.number().optional(),
-  /** How long the access token was issued for (ms): short-lived tokens are refreshed at half-life. */
-  lifetimeMs: z.number().optional(),
-  clientId: z.string().optional(),
-  /** The confidential client's secret used at sign-in (CHUTES_CLIENT_SECRET): refreshes need it too. */
-  clientSecret: z.string().optional(),
-  account: z.object({ id: z.string().optional(), username: z.string().optional(), email: z.string().optional() }).optional(),
-  /** Set when a refresh was refused: the user has to sign in again. */
-  needsReauth: z.boolean().optional(),
-});
-
-export const CredentialSchema = z.discriminatedUnion("type", [ApiKeyCredential, TokenCredential, OAuthCredential]);
-const StoreSchema = z.object({
-  version: z.literal(1),
-  profiles: z.record(z.string(), CredentialSchema),
-  /** Generated secrets that are not provider credentials (e.g. the gateway token). */
-  secrets: z.record(z.string(), z.string()).optional(),
-});
-
-export type Credential = z.infer<typeof CredentialSchema>;
-export type CredentialStoreData = z.infer<typeof StoreSchema>;
+export type { Credential, CredentialStoreData } from "./credential-schema.js";
 
 export function credentialSecret(credential: Credential): string {
   switch (credential.type) {
@@ -62,11 +19,28 @@ export function credentialSecret(credential: Credential): string {
   }
 }
 
+/** The schema is loaded only for a file that has to be validated (see ValidationMemo). */
+async function parseStore(parsed: unknown, file: string): Promise<CredentialStoreData> {
+  const { StoreSchema } = await import("./credential-schema.js");
+  const result = StoreSchema.safeParse(parsed);
+  if (!result.success) {
+    throw new ConfigError(`the credential store ${file} is malformed at ${result.error.issues[0]?.path.join(".") || "(root)"}`);
+  }
+  return result.data;
+}
+
+/**
+ * The credential store: the only place secrets live. One JSON file, 0600, in a 0700
+ * directory, replaced atomically under a lock. `openclaw.json` only names the profiles.
+ */
 export class CredentialStore {
-  constructor(readonly file: string) {}
+  constructor(
+    readonly file: string,
+    private readonly memo?: ValidationMemo,
+  ) {}
 
   static fromPaths(paths: StatePaths): CredentialStore {
-    return new CredentialStore(paths.authProfilesPath);
+    return new CredentialStore(paths.authProfilesPath, ValidationMemo.forState(paths.stateDir));
   }
 
   async read(): Promise<CredentialStoreData> {
@@ -85,11 +59,8 @@ export class CredentialStore {
         cause: error,
       });
     }
-    const result = StoreSchema.safeParse(parsed);
-    if (!result.success) {
-      throw new ConfigError(`the credential store ${this.file} is malformed at ${result.error.issues[0]?.path.join(".") || "(root)"}`);
-    }
-    return result.data;
+    const validate = () => parseStore(parsed, this.file);
+    return this.memo ? this.memo.validate("credentials", parsed, validate) : validate();
   }
 
   async getProfile(profileId: string): Promise<Credential | undefined> {

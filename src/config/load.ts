@@ -3,9 +3,9 @@ import JSON5 from "json5";
 import { ConfigError, errorCode } from "../shared/errors.js";
 import { applyDotEnvFile, applyEnvBlock } from "./env-block.js";
 import { substituteEnvReferences } from "./env-substitution.js";
-import { configValidationError } from "./issues.js";
 import { resolveStatePaths, type StatePaths } from "./paths.js";
-import { type OpenClawConfig, OpenClawConfigSchema } from "./schema.js";
+import type { OpenClawConfig } from "./schema.js";
+import { ValidationMemo } from "./validation-memo.js";
 
 export interface RawConfigFile {
   path: string;
@@ -41,11 +41,9 @@ export function parseConfigText(text: string, file: string): Record<string, unkn
   return parsed as Record<string, unknown>;
 }
 
-/** Check a raw document against the schema (used before every write). */
-export function validateRawConfig(raw: unknown, file: string): OpenClawConfig {
-  const result = OpenClawConfigSchema.safeParse(raw);
-  if (!result.success) throw configValidationError(file, result.error.issues);
-  return result.data;
+/** The schema (and zod) is loaded only for a document the memo does not know. */
+function validateWith(memo: ValidationMemo, raw: unknown, file: string): Promise<OpenClawConfig> {
+  return memo.validate("config", raw, async () => (await import("./validate-config.js")).validateRawConfig(raw, file));
 }
 
 export interface LoadedConfig {
@@ -67,11 +65,12 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
   const env = options.env ?? process.env;
   const paths = options.paths ?? resolveStatePaths(env);
   const file = await readRawConfig(paths.configPath);
+  const memo = ValidationMemo.forState(paths.stateDir);
   // Validate the document's shape first so an unknown key is reported as such.
-  const shaped = validateRawConfig(file.raw, paths.configPath);
+  const shaped = await validateWith(memo, file.raw, paths.configPath);
   applyDotEnvFile(paths.dotEnvPath, env);
   applyEnvBlock(shaped.env, env);
   const { env: envBlock, ...rest } = file.raw;
   const substituted = { ...substituteEnvReferences(rest, env), ...(envBlock === undefined ? {} : { env: envBlock }) };
-  return { config: validateRawConfig(substituted, paths.configPath), file, paths };
+  return { config: await validateWith(memo, substituted, paths.configPath), file, paths };
 }

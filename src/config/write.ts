@@ -1,9 +1,10 @@
 import path from "node:path";
 import { JsonParser } from "@croct/json5-parser";
 import { withFileLock, writeFileAtomic } from "../shared/atomic-file.js";
-import { readRawConfig, validateRawConfig } from "./load.js";
+import { readRawConfig } from "./load.js";
 import { ensurePrivateDir } from "./paths.js";
 import type { OpenClawConfig } from "./schema.js";
+import { validateRawConfig } from "./validate-config.js";
 
 export type ConfigMutation = (raw: Record<string, unknown>) => void | Promise<void>;
 

@@ -2,45 +2,24 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { performance } from "node:perf_hooks";
 import { NotFoundError, OpenClawError, RateLimitError } from "../shared/errors.js";
 import { answerClientError, limitConnectionsPerClient, lingerOnUnreadBody } from "./client-limits.js";
-import type { ClientLimits, GatewayContext, RequestLog, RouteHandler } from "./context.js";
+import type { ClientLimits, GatewayContext, RequestLog } from "./context.js";
 import { abortOnClientClose, ClientAbortError, MethodNotAllowedError, sendError, sendJson, setBodySettings } from "./http.js";
-import { handleChatCompletions } from "./routes/chat-completions.js";
-import { handleEmbeddings } from "./routes/embeddings.js";
-import { handleGetModel, handleListModels } from "./routes/models.js";
-import { handleCreateResponse, handleDeleteResponse, handleGetResponse } from "./routes/responses.js";
 
-interface Route {
-  methods: Record<string, RouteHandler>;
-  /** The config key that turns it on, when it can be off. */
-  enabledBy?: (ctx: GatewayContext) => string | undefined;
-}
+type RouteTable = typeof import("./route-table.js");
+let routeTable: RouteTable | undefined;
+let loadingRoutes: Promise<RouteTable> | undefined;
 
-const chatSurface = (ctx: GatewayContext) =>
-  ctx.endpoints.chatCompletions || ctx.endpoints.responses ? undefined : "gateway.http.endpoints.chatCompletions.enabled";
-
-const ROUTES: Record<string, Route> = {
-  "/v1/chat/completions": {
-    methods: { POST: handleChatCompletions },
-    enabledBy: (ctx) => (ctx.endpoints.chatCompletions ? undefined : "gateway.http.endpoints.chatCompletions.enabled"),
-  },
-  "/v1/models": { methods: { GET: handleListModels }, enabledBy: chatSurface },
-  "/v1/responses": { methods: { POST: handleCreateResponse }, enabledBy: responsesSurface },
-  "/v1/embeddings": { methods: { POST: handleEmbeddings }, enabledBy: chatSurface },
-};
-
-function responsesSurface(ctx: GatewayContext): string | undefined {
-  return ctx.endpoints.responses ? undefined : "gateway.http.endpoints.responses.enabled";
-}
-
-function matchRoute(path: string): Route | undefined {
-  const exact = ROUTES[path];
-  if (exact) return exact;
-  if (path.startsWith("/v1/models/") && path.length > "/v1/models/".length)
-    return { methods: { GET: handleGetModel }, enabledBy: chatSurface };
-  if (path.startsWith("/v1/responses/") && path.length > "/v1/responses/".length) {
-    return { methods: { GET: handleGetResponse, DELETE: handleDeleteResponse }, enabledBy: responsesSurface };
-  }
-  return undefined;
+/**
+ * The route handlers and everything only they use (agents, streaming, /v1/responses) are loaded
+ * once the gateway listens, not before: start-up does not wait for them, and a request that comes
+ * before they are in waits for them once.
+ */
+export function loadRoutes(): Promise<RouteTable> {
+  loadingRoutes ??= import("./route-table.js").then((table) => {
+    routeTable = table;
+    return table;
+  });
+  return loadingRoutes;
 }
 
 /**
@@ -112,7 +91,7 @@ export function createGatewayServer(ctx: GatewayContext): GatewayServer {
       sendJson(response, 200, { ok: true });
       return;
     }
-    const route = matchRoute(path);
+    const route = (routeTable ?? (await loadRoutes())).matchRoute(path);
     if (!route) throw new NotFoundError(`no such endpoint: ${method} ${path}`, { code: "unknown_url" });
     const handler = route.methods[method];
     if (!handler) throw new MethodNotAllowedError(method, path, Object.keys(route.methods));

@@ -1,7 +1,8 @@
 import { type Credential, CredentialStore } from "../auth/credential-store.js";
 import { getAtPath, setAtPath } from "../config/config-path.js";
-import { readRawConfig, validateRawConfig } from "../config/load.js";
+import { readRawConfig } from "../config/load.js";
 import type { StatePaths } from "../config/paths.js";
+import { validateRawConfig } from "../config/validate-config.js";
 import { updateConfigFile } from "../config/write.js";
 import { providerDefinition } from "../providers/registry.js";
 

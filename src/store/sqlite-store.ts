@@ -2,6 +2,7 @@ import { chmodSync, closeSync, openSync } from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
 import { ensurePrivateDir } from "../config/paths.js";
+import { DEFAULT_FLUSH_DELAY_MS, DEFAULT_MAX_BATCH_TURNS, MAX_QUEUED } from "./batch-limits.js";
 import type { StoredResponse } from "./response-store.js";
 import { type RetentionOptions, type RetentionSettings, RetentionTask } from "./retention.js";
 import type { SessionSummary, TurnRecord } from "./session-store.js";
@@ -9,6 +10,8 @@ import { createBatchWriter, type RecordBatch } from "./sqlite-batch-writer.js";
 import { migrateSchema, SCHEMA } from "./sqlite-schema.js";
 import { aggregateRequests } from "./usage-aggregate.js";
 import type { RequestQuery, RequestRecord, UsageQuery, UsageRow } from "./usage-ledger.js";
+
+export { DEFAULT_FLUSH_DELAY_MS, DEFAULT_MAX_BATCH_TURNS, MAX_QUEUED } from "./batch-limits.js";
 
 interface SessionRow {
   key: string;
@@ -87,27 +90,12 @@ const toRequestRecord = (row: RequestRow): RequestRecord => ({
   stream: row.stream === 1,
 });
 
-/** Records waiting for a locked database; past it the oldest go. */
-export const MAX_QUEUED = 10_000;
-
 export interface SqliteStoreOptions {
   /** Longest a recorded turn waits in memory before it is written. */
   flushDelayMs?: number;
   /** Most turns that wait in memory: reaching it writes the batch at once. */
   maxBatchTurns?: number;
 }
-
-/**
- * What a hard crash (`kill -9`) can lose: the records still queued on the main thread, so at
- * most `DEFAULT_FLUSH_DELAY_MS` of them and never more than `DEFAULT_MAX_BATCH_TURNS`, plus the
- * batch the gateway's writer thread is committing (it commits one in about a millisecond; only
- * a disk that falls behind lets more wait there, up to `MAX_IN_FLIGHT` in worker-store.ts). A
- * written batch survives a process crash (WAL, synchronous=NORMAL); a power loss may lose the
- * last transactions since a checkpoint. While another process keeps the database locked,
- * records wait for the retry (up to `MAX_QUEUED`).
- */
-export const DEFAULT_FLUSH_DELAY_MS = 25;
-export const DEFAULT_MAX_BATCH_TURNS = 64;
 
 const DB_FILE_SUFFIXES = ["", "-wal", "-shm", "-journal"];
 

@@ -1,10 +1,11 @@
+import { existsSync } from "node:fs";
 import path from "node:path";
-import { Worker } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
+import { DEFAULT_FLUSH_DELAY_MS, DEFAULT_MAX_BATCH_TURNS, MAX_QUEUED } from "./batch-limits.js";
 import type { StoredResponse } from "./response-store.js";
-import type { RetentionSettings } from "./retention.js";
+import { RETENTION_INTERVAL_MS, type RetentionSettings } from "./retention.js";
 import type { TurnRecord } from "./session-store.js";
 import type { RecordBatch } from "./sqlite-batch-writer.js";
-import { DEFAULT_FLUSH_DELAY_MS, DEFAULT_MAX_BATCH_TURNS, MAX_QUEUED } from "./sqlite-store.js";
 import type { StateStore } from "./state-store.js";
 import type { RequestQuery, RequestRecord, UsageQuery, UsageRow } from "./usage-ledger.js";
 import {
@@ -15,6 +16,7 @@ import {
   type ToWriter,
   type WriterSettings,
 } from "./worker-protocol.js";
+import { assertDatabaseUsable, startWriter } from "./writer-thread.js";
 
 export interface WorkerStoreOptions {
   /** Longest a record waits on the main thread before it is handed to the writer. */
@@ -27,28 +29,26 @@ export interface WorkerStoreOptions {
   retentionIntervalMs?: number;
   /** How long `close()` waits for the writer to finish before it is stopped. */
   closeTimeoutMs?: number;
+  /** How long the writer thread stays up with nothing to do before it closes the database and stops. */
+  writerIdleMs?: number;
 }
+
+/**
+ * A writer thread is a whole V8 isolate (~14 MB resident): it runs while there is work and stops
+ * after this long without any. Starting one again costs ~50 ms of CPU off the event loop; only a
+ * stored-response call made while it starts waits for it.
+ */
+export const DEFAULT_WRITER_IDLE_MS = 30_000;
 
 /** Records handed to the writer and not yet written: past this, batches wait on the main thread (where drops are counted). */
 export const MAX_IN_FLIGHT = 1024;
 const DROP_REPORT_MS = 1000;
 
 /**
- * From dist/ the writer is the compiled JS beside this file. Run from the sources (tsx), a worker
- * does not inherit tsx's loader, so it registers it before importing the .ts writer.
- */
-function startWriter(settings: WriterSettings): Worker {
-  const here = import.meta.url;
-  if (!here.endsWith(".ts")) return new Worker(new URL("./store-worker.js", here), { workerData: settings });
-  const entry = JSON.stringify(new URL("./store-worker.ts", here).href);
-  const tsx = JSON.stringify(import.meta.resolve("tsx/esm/api"));
-  const code = `import(${tsx}).then(({ register }) => { register(); return import(${entry}); })`;
-  return new Worker(code, { eval: true, workerData: settings });
-}
-
-/**
  * The gateway's store: records are queued here and handed to the writer thread (`store-worker.ts`)
  * in batches (≤ `flushDelayMs`, ≤ `maxBatchRecords`); nothing on the request path touches SQLite.
+ * The writer starts on the first record or call and stops after `writerIdleMs` without work, so a
+ * gateway at rest carries neither its isolate nor SQLite.
  * A full queue drops the oldest records (counted, reported through `onDropped`) rather than block
  * or grow. Stored responses go to the writer and resolve once it has committed them.
  */
@@ -65,6 +65,14 @@ export class WorkerStore implements StateStore {
   private dead: Error | undefined;
   private referenced = false;
   private closing: Promise<void> | undefined;
+  /** The running writer, if any; `opened` settles when it has opened the database. */
+  private writer: Worker | undefined;
+  private opened: { promise: Promise<void>; resolve: () => void; reject: (error: Error) => void } | undefined;
+  /** Writers told to stop when idle, until they have exited. */
+  private readonly retiring = new Set<Promise<void>>();
+  private idleTimer: NodeJS.Timeout | undefined;
+  private writerOpening = false;
+  private maintenanceTimer: NodeJS.Timeout | undefined;
   private readonly flushDelayMs: number;
   private readonly maxBatch: number;
   private readonly maxQueued: number;
@@ -78,37 +86,93 @@ export class WorkerStore implements StateStore {
   droppedTotal = 0;
 
   private constructor(
-    private readonly worker: Worker,
+    private readonly settings: WriterSettings,
     private readonly options: WorkerStoreOptions,
   ) {
     this.flushDelayMs = options.flushDelayMs ?? DEFAULT_FLUSH_DELAY_MS;
     this.maxBatch = options.maxBatchRecords ?? DEFAULT_MAX_BATCH_TURNS;
     this.maxQueued = options.maxQueued ?? MAX_QUEUED;
-    // The writer holds the process open only while it has work (records or calls) in hand.
-    worker.unref();
-    worker.on("message", (message: FromWriter) => this.receive(message));
-    worker.on("error", (error) => this.fail(error));
-    worker.on("exit", () => this.fail(new Error("the store's writer thread stopped")));
+  }
+
+  /**
+   * The store for `<stateDir>/openclaw.db`, its writer not started yet. Throws at once when an
+   * existing database could not be opened later (not a database, no write access).
+   */
+  static create(stateDir: string, options: WorkerStoreOptions = {}): WorkerStore {
+    const file = path.join(stateDir, "openclaw.db");
+    assertDatabaseUsable(file);
+    return new WorkerStore({ file, retention: options.retention, retentionIntervalMs: options.retentionIntervalMs }, options);
   }
 
   /** Start the writer on `<stateDir>/openclaw.db`; resolves once the database is open. */
-  static open(stateDir: string, options: WorkerStoreOptions = {}): Promise<WorkerStore> {
-    const settings: WriterSettings = {
-      file: path.join(stateDir, "openclaw.db"),
-      retention: options.retention,
-      retentionIntervalMs: options.retentionIntervalMs,
-    };
-    const worker = startWriter(settings);
-    return new Promise((resolve, reject) => {
-      const early = (error: Error) => reject(error);
-      worker.once("error", early);
-      worker.once("message", (message: FromWriter) => {
-        worker.off("error", early);
-        if (message.type === "ready") resolve(new WorkerStore(worker, options));
-        else if (message.type === "failed") reject(fromWireError(message.error));
-        else reject(new Error(`the store's writer thread said ${message.type} before ready`));
-      });
+  static async open(stateDir: string, options: WorkerStoreOptions = {}): Promise<WorkerStore> {
+    const store = WorkerStore.create(stateDir, options);
+    store.startWriter();
+    try {
+      await store.opened?.promise;
+    } catch (error) {
+      await store.close();
+      throw error;
+    }
+    return store;
+  }
+
+  /**
+   * Retention runs in the writer: a pass when it starts, then every interval while it runs. This
+   * starts one now when there is a database to keep bounded, and wakes a stopped writer every
+   * interval, so that old records go even while no request comes.
+   */
+  startMaintenance(): void {
+    if (existsSync(this.settings.file)) this.startWriter();
+    this.maintenanceTimer ??= setInterval(() => {
+      if (!this.writer && !this.dead && !this.closing) this.startWriter();
+    }, this.settings.retentionIntervalMs ?? RETENTION_INTERVAL_MS);
+    this.maintenanceTimer.unref();
+  }
+
+  /** Whether a writer thread is running (it stops when idle). */
+  get writerRunning(): boolean {
+    return this.writer !== undefined;
+  }
+
+  private startWriter(): Worker {
+    if (this.writer) return this.writer;
+    const worker = startWriter(this.settings);
+    this.writer = worker;
+    let resolve!: () => void;
+    let reject!: (error: Error) => void;
+    const promise = new Promise<void>((yes, no) => {
+      resolve = yes;
+      reject = no;
     });
+    promise.catch(() => undefined);
+    this.opened = { promise, resolve, reject };
+    this.referenced = true;
+    this.writerOpening = true;
+    worker.on("message", (message: FromWriter) => {
+      if (worker === this.writer) this.receive(message);
+      else if (message.type === "maintenanceError") this.onMaintenanceError(fromWireError(message.error));
+    });
+    worker.on("error", (error) => {
+      if (worker === this.writer) this.fail(error);
+    });
+    worker.on("exit", () => {
+      if (worker === this.writer) this.fail(new Error("the store's writer thread stopped"));
+    });
+    this.holdProcess();
+    return worker;
+  }
+
+  /** Nothing in hand for `writerIdleMs`: the writer closes the database and exits; the next record or call starts another. */
+  private retire(): void {
+    const worker = this.writer;
+    if (!worker || this.inFlight > 0 || this.calls.size > 0) return;
+    this.writer = undefined;
+    this.opened = undefined;
+    const exited = new Promise<void>((resolve) => worker.once("exit", () => resolve()));
+    this.retiring.add(exited);
+    void exited.then(() => this.retiring.delete(exited));
+    worker.postMessage({ type: "close" } satisfies ToWriter);
   }
 
   recordTurn(turn: TurnRecord): void {
@@ -160,12 +224,19 @@ export class WorkerStore implements StateStore {
     this.holdProcess();
   }
 
+  /** The writer holds the process open while it opens the database, then only while it has work (records or calls) in hand. */
   private holdProcess(): void {
-    const busy = this.inFlight > 0 || this.calls.size > 0;
+    const busy = this.inFlight > 0 || this.calls.size > 0 || this.writerOpening;
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
+    if (!busy && this.writer && !this.closing) {
+      this.idleTimer = setTimeout(() => this.retire(), this.options.writerIdleMs ?? DEFAULT_WRITER_IDLE_MS);
+      this.idleTimer.unref();
+    }
     if (busy === this.referenced) return;
     this.referenced = busy;
-    if (busy) this.worker.ref();
-    else this.worker.unref();
+    if (busy) this.writer?.ref();
+    else this.writer?.unref();
   }
 
   /** Resolves once every record handed to the writer is written (or reported); queued ones may remain. */
@@ -213,11 +284,22 @@ export class WorkerStore implements StateStore {
   }
 
   private send(message: ToWriter): void {
-    this.worker.postMessage(message);
+    this.startWriter().postMessage(message);
   }
 
   private receive(message: FromWriter): void {
     switch (message.type) {
+      case "ready":
+        this.writerOpening = false;
+        this.opened?.resolve();
+        this.holdProcess();
+        return;
+      case "failed": {
+        const error = fromWireError(message.error);
+        this.opened?.reject(error);
+        this.fail(error);
+        return;
+      }
       case "written":
         this.inFlight -= message.count;
         if (this.inFlight === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
@@ -248,6 +330,9 @@ export class WorkerStore implements StateStore {
   private fail(error: Error): void {
     if (this.dead) return;
     this.dead = error;
+    this.opened?.reject(error);
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    if (this.maintenanceTimer) clearInterval(this.maintenanceTimer);
     for (const { reject } of this.calls.values()) reject(error);
     this.calls.clear();
     for (const resolve of this.idleWaiters.splice(0)) resolve();
@@ -258,7 +343,10 @@ export class WorkerStore implements StateStore {
   close(): Promise<void> {
     this.closing ??= (async () => {
       if (this.timer) clearTimeout(this.timer);
+      if (this.idleTimer) clearTimeout(this.idleTimer);
+      if (this.maintenanceTimer) clearInterval(this.maintenanceTimer);
       this.reportDrops();
+      const retiring = Promise.all(this.retiring);
       if (this.dead) return;
       // At close the in-flight bound no longer matters: everything goes, in order, before "close".
       if (this.queued > 0) {
@@ -268,15 +356,19 @@ export class WorkerStore implements StateStore {
         this.queued = 0;
         this.send({ type: "records", batch });
       }
-      const exited = new Promise<void>((resolve) => this.worker.once("exit", () => resolve()));
-      this.worker.ref();
-      this.send({ type: "close" });
-      let timer: NodeJS.Timeout | undefined;
-      const late = new Promise<"late">((resolve) => {
-        timer = setTimeout(() => resolve("late"), this.options.closeTimeoutMs ?? 5000);
-      });
-      if ((await Promise.race([exited, late])) === "late") await this.worker.terminate();
-      clearTimeout(timer);
+      const worker = this.writer;
+      if (worker) {
+        const exited = new Promise<void>((resolve) => worker.once("exit", () => resolve()));
+        worker.ref();
+        worker.postMessage({ type: "close" } satisfies ToWriter);
+        let timer: NodeJS.Timeout | undefined;
+        const late = new Promise<"late">((resolve) => {
+          timer = setTimeout(() => resolve("late"), this.options.closeTimeoutMs ?? 5000);
+        });
+        if ((await Promise.race([exited, late])) === "late") await worker.terminate();
+        clearTimeout(timer);
+      }
+      await retiring;
     })();
     return this.closing;
   }

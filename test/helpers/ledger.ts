@@ -28,6 +28,10 @@ export function readTable<Row>(stateDir: string, sql: string, ...params: unknown
   const db = new Database(file, { readonly: true, fileMustExist: true });
   try {
     return db.prepare(sql).all(...params) as Row[];
+  } catch (error) {
+    // The gateway opens its database on first use: until the writer has created the tables, no rows.
+    if (/^no such table/.test((error as Error).message)) return [];
+    throw error;
   } finally {
     db.close();
   }

@@ -5,10 +5,10 @@ import { resolveGatewaySecret } from "../../auth/gateway-secret.js";
 import { loadConfig } from "../../config/load.js";
 import { ensurePrivateDir } from "../../config/paths.js";
 import type { GatewayContext } from "../../gateway/context.js";
-import { buildLiveSettings, fingerprint, type LiveSettings, watchFiles } from "../../gateway/live-settings.js";
+import { buildLiveSettings, fingerprint, watchFiles } from "../../gateway/live-settings.js";
 import { createLogger } from "../../gateway/logger.js";
 import { localUrl, removeGatewayRecord, writeGatewayRecord } from "../../gateway/runtime-record.js";
-import { applyTimeouts, createGatewayServer } from "../../gateway/server.js";
+import { applyTimeouts, createGatewayServer, loadRoutes } from "../../gateway/server.js";
 import { assertServable } from "../../gateway/startup-check.js";
 import { DEFAULT_DISCOVERY_TTL_SECONDS } from "../../models/discovery-cache.js";
 import { ConfigError, errorCode, InvalidRequestError } from "../../shared/errors.js";
@@ -64,25 +64,15 @@ export async function runGateway(options: GatewayOptions, verbose: boolean): Pro
   const drainMs = options.drainTimeout !== undefined ? parseMilliseconds(options.drainTimeout, "--drain-timeout") : 10_000;
   const portFlag = options.port !== undefined ? parsePort(options.port) : undefined;
   const { config, paths } = await loadConfig();
-  // SQLite runs on its own thread (retention too): nothing on the request path waits for the disk.
-  // The thread boots (~100 ms) while the rest starts up.
-  const opening = WorkerStore.open(paths.stateDir, { retention: config.gateway?.sessions });
+  // SQLite runs on its own thread (retention too), started on first use: nothing on the request
+  // path waits for the disk, and start-up does not wait for the thread. An unusable database
+  // still stops the gateway here.
+  const store = WorkerStore.create(paths.stateDir, { retention: config.gateway?.sessions });
   const credentials = CredentialStore.fromPaths(paths);
   const logger = createLogger(verbose);
   const enableEndpoints = options.enableEndpoints === true;
-  let started: [LiveSettings, WorkerStore];
-  try {
-    const settings = await buildLiveSettings({ config, paths, credentials, enableEndpoints, logger });
-    assertServable(settings.runtime);
-    started = [settings, await opening];
-  } catch (error) {
-    void opening.then(
-      (opened) => opened.close(),
-      () => undefined,
-    );
-    throw error;
-  }
-  const [{ secret, ...live }, store] = started;
+  const { secret, ...live } = await buildLiveSettings({ config, paths, credentials, enableEndpoints, logger });
+  assertServable(live.runtime);
   store.onWriteError = (error, dropped) => logger.error({ err: error.message, dropped }, "could not record session turns");
   store.onDropped = (dropped) => logger.warn({ dropped }, "the store's queue is full (the disk is not keeping up): oldest records dropped");
   store.onMaintenanceError = (error) => logger.warn({ err: error.message }, "session retention failed");
@@ -96,6 +86,8 @@ export async function runGateway(options: GatewayOptions, verbose: boolean): Pro
     await store.close();
     throw error;
   }
+  // The retention pass at start runs once the gateway listens.
+  store.startMaintenance();
 
   // Warm the catalog now, and keep it fresh without a cron job. With no provider set up there is
   // nothing to discover (and nothing to warn about).
@@ -154,6 +146,8 @@ export async function runGateway(options: GatewayOptions, verbose: boolean): Pro
     version: VERSION,
     startedAt: new Date().toISOString(),
   }).catch((error: Error) => logger.warn({ err: error.message }, "could not record the gateway for `openclaw gateway status`"));
+  // Listening and announced: now the route handlers (see loadRoutes).
+  loadRoutes().catch((error: Error) => logger.error({ err: error.message }, "could not load the route handlers"));
 
   let stopping = false;
   let cut = false;

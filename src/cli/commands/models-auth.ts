@@ -1,8 +1,9 @@
 import { CredentialStore, credentialSecret } from "../../auth/credential-store.js";
 import { getAtPath, setAtPath, unsetAtPath } from "../../config/config-path.js";
-import { readRawConfig, validateRawConfig } from "../../config/load.js";
+import { readRawConfig } from "../../config/load.js";
 import { resolveStatePaths } from "../../config/paths.js";
 import { PROVIDER_ID } from "../../config/schema.js";
+import { validateRawConfig } from "../../config/validate-config.js";
 import { updateConfigFile } from "../../config/write.js";
 import { InvalidRequestError, NotFoundError } from "../../shared/errors.js";
 import { redactSecret } from "../../shared/redact.js";

@@ -1,0 +1,40 @@
+import type { GatewayContext, RouteHandler } from "./context.js";
+import { handleChatCompletions } from "./routes/chat-completions.js";
+import { handleEmbeddings } from "./routes/embeddings.js";
+import { handleGetModel, handleListModels } from "./routes/models.js";
+import { handleCreateResponse, handleDeleteResponse, handleGetResponse } from "./routes/responses.js";
+
+/** Which handler answers which path and method; loaded after the gateway listens (see `loadRoutes` in server.ts). */
+export interface Route {
+  methods: Record<string, RouteHandler>;
+  /** The config key that turns it on, when it can be off. */
+  enabledBy?: (ctx: GatewayContext) => string | undefined;
+}
+
+const chatSurface = (ctx: GatewayContext) =>
+  ctx.endpoints.chatCompletions || ctx.endpoints.responses ? undefined : "gateway.http.endpoints.chatCompletions.enabled";
+
+const ROUTES: Record<string, Route> = {
+  "/v1/chat/completions": {
+    methods: { POST: handleChatCompletions },
+    enabledBy: (ctx) => (ctx.endpoints.chatCompletions ? undefined : "gateway.http.endpoints.chatCompletions.enabled"),
+  },
+  "/v1/models": { methods: { GET: handleListModels }, enabledBy: chatSurface },
+  "/v1/responses": { methods: { POST: handleCreateResponse }, enabledBy: responsesSurface },
+  "/v1/embeddings": { methods: { POST: handleEmbeddings }, enabledBy: chatSurface },
+};
+
+function responsesSurface(ctx: GatewayContext): string | undefined {
+  return ctx.endpoints.responses ? undefined : "gateway.http.endpoints.responses.enabled";
+}
+
+export function matchRoute(path: string): Route | undefined {
+  const exact = ROUTES[path];
+  if (exact) return exact;
+  if (path.startsWith("/v1/models/") && path.length > "/v1/models/".length)
+    return { methods: { GET: handleGetModel }, enabledBy: chatSurface };
+  if (path.startsWith("/v1/responses/") && path.length > "/v1/responses/".length) {
+    return { methods: { GET: handleGetResponse, DELETE: handleDeleteResponse }, enabledBy: responsesSurface };
+  }
+  return undefined;
+}
