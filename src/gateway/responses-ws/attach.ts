@@ -1,0 +1,118 @@
+import type { IncomingMessage, Server } from "node:http";
+import type { Socket } from "node:net";
+import type { Duplex } from "node:stream";
+import type WebSocket from "ws";
+import { WebSocketServer } from "ws";
+import { InvalidRequestError, NotFoundError, OpenClawError, RateLimitError } from "../../shared/errors.js";
+import type { GatewayContext } from "../context.js";
+import { errorEvent } from "./client-events.js";
+import { CLOSE_SHUTDOWN, type ConnectionSettings, ResponsesConnection } from "./connection.js";
+import { adoptProtocolToken, checkOrigin, credentialKey, refuseUpgrade, selectProtocol } from "./handshake.js";
+
+export const DEFAULT_MAX_CONNECTIONS_PER_CREDENTIAL = 64;
+/** OpenAI's own limit for a Responses WebSocket. */
+export const DEFAULT_MAX_CONNECTION_AGE_MS = 60 * 60 * 1000;
+export const DEFAULT_PING_INTERVAL_MS = 30_000;
+
+const PATH = "/v1/responses";
+
+function settingsOf(ctx: GatewayContext): ConnectionSettings & { maxPerCredential: number } {
+  const websocket = ctx.runtime.config.gateway?.http?.websocket;
+  return {
+    maxPerCredential: websocket?.maxConnectionsPerCredential ?? DEFAULT_MAX_CONNECTIONS_PER_CREDENTIAL,
+    maxAgeMs: websocket?.maxConnectionAgeMs ?? DEFAULT_MAX_CONNECTION_AGE_MS,
+    pingIntervalMs: websocket?.pingIntervalMs ?? DEFAULT_PING_INTERVAL_MS,
+  };
+}
+
+export interface ResponsesWebSockets {
+  /** Shutdown began: idle sockets close now (1001), busy ones after their response. */
+  drain(): void;
+  /** The drain deadline passed: stop what is in flight and close everything. */
+  cut(): void;
+}
+
+export const connectionLimitReached = (max: number) =>
+  new RateLimitError(
+    `this credential already has ${max} open WebSocket connections (gateway.http.websocket.maxConnectionsPerCredential): close one, or use HTTP`,
+    { code: "websocket_connection_limit_reached" },
+  );
+
+/**
+ * `GET /v1/responses` with `Upgrade: websocket` on the gateway's one port. Everything that can
+ * refuse (connection limit per client, path, origin, auth with its lockout, the endpoint switch)
+ * answers with an HTTP error before the upgrade completes, so a refused client never sees `open`.
+ * Only the `upgrade` event is listened to: plain HTTP requests pay nothing for this.
+ */
+export function attachResponsesWebSocket(
+  server: Server,
+  ctx: GatewayContext,
+  options: { isRefused: (socket: Socket) => boolean; track: (work: Promise<void>) => void },
+): ResponsesWebSockets {
+  const wss = new WebSocketServer({ noServer: true, clientTracking: false, handleProtocols: selectProtocol });
+  const open = new Set<ResponsesConnection>();
+  const perCredential = new Map<string, number>();
+  let draining = false;
+
+  const admit = (request: IncomingMessage): void => {
+    const path = (request.url ?? "/").split("?")[0];
+    if (options.isRefused(request.socket))
+      throw new RateLimitError("too many open connections from this client (gateway.http.maxConnectionsPerClient)", {
+        retryAfterSeconds: 1,
+        code: "too_many_connections",
+      });
+    if (path !== PATH) throw new NotFoundError(`no WebSocket endpoint at ${path?.slice(0, 256)}; use ${PATH}`, { code: "unknown_url" });
+    if ((request.headers.upgrade ?? "").toLowerCase() !== "websocket")
+      throw new InvalidRequestError(`${PATH} upgrades only to websocket`, { code: "unsupported_upgrade" });
+    if (draining) throw new OpenClawError("the gateway is shutting down", { status: 503, type: "server_error", code: "shutting_down" });
+    checkOrigin(ctx, request);
+    adoptProtocolToken(request);
+    ctx.auth.check(request);
+    if (!ctx.endpoints.responses) {
+      const key = "gateway.http.endpoints.responses.enabled";
+      throw new NotFoundError(`${PATH} is disabled: set ${key} to true (openclaw config set ${key} true)`, { code: "endpoint_disabled" });
+    }
+  };
+
+  server.on("upgrade", (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    try {
+      admit(request);
+    } catch (error) {
+      refuseUpgrade(socket, error);
+      return;
+    }
+    const settings = settingsOf(ctx);
+    const credential = credentialKey(request);
+    // The bound is per message, as a POST body's: a response.create is that body.
+    wss.options.maxPayload = ctx.maxBodyBytes;
+    wss.handleUpgrade(request, socket, head, (ws: WebSocket) => {
+      const count = (perCredential.get(credential) ?? 0) + 1;
+      if (count > settings.maxPerCredential) {
+        ws.send(JSON.stringify(errorEvent(connectionLimitReached(settings.maxPerCredential))));
+        ws.close(1013, "connection limit reached for this credential");
+        return;
+      }
+      perCredential.set(credential, count);
+      const connection = new ResponsesConnection(ctx, ws, request, settings, options.track);
+      open.add(connection);
+      ws.once("close", () => {
+        open.delete(connection);
+        const left = (perCredential.get(credential) ?? 1) - 1;
+        if (left > 0) perCredential.set(credential, left);
+        else perCredential.delete(credential);
+      });
+      if (draining) connection.closeWhenIdle(CLOSE_SHUTDOWN);
+    });
+  });
+
+  return {
+    drain() {
+      draining = true;
+      for (const connection of open) connection.closeWhenIdle(CLOSE_SHUTDOWN);
+    },
+    cut() {
+      draining = true;
+      for (const connection of open) connection.cut();
+    },
+  };
+}
