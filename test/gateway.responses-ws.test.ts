@@ -45,11 +45,11 @@ const toolCallStream = (model: string, callId: string, city: string, text?: stri
 let hold: { release: () => void; closed: Promise<void> } | undefined;
 
 function heldStream(model: string) {
-  let release = () => undefined as void;
+  let release: () => void = () => undefined;
   const released = new Promise<void>((resolve) => {
     release = resolve;
   });
-  let markClosed = () => undefined as void;
+  let markClosed: () => void = () => undefined;
   const closed = new Promise<void>((resolve) => {
     markClosed = resolve;
   });
