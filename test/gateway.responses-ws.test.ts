@@ -141,7 +141,7 @@ test("three turns of a function-call loop on one socket with store: false contin
   assert.equal(third.output[0].content[0].text, "Paris 18C, Rome 24C");
 
   // The third call carried the whole loop, rebuilt from the connection's memory.
-  const messages = (chatRequests().at(-1)?.body as ChatBody).messages;
+  const messages = (chatRequests().at(-1)?.body as ChatBody | undefined)?.messages ?? [];
   assert.deepEqual(
     messages.map((message) => [
       message.role,
