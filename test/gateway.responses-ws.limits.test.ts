@@ -84,6 +84,23 @@ test("a socket older than gateway.http.websocket.maxConnectionAgeMs is closed wi
   assert.match(closed.reason, /maximum connection age/);
 });
 
+test("a socket that reaches its age mid-response finishes the response first, then closes", async () => {
+  const [gateway] = await gatewayWith({ websocket: { maxConnectionAgeMs: 300 } });
+  const busy = await connectWs(gateway.url);
+  busy.send({ type: "response.create", model: "openclaw", input: "hold" });
+  await busy.collect(0, (event) => event.type === "response.output_text.delta");
+  // Opened after `busy`, so its age runs out later: once it is closed, `busy` is past its age too.
+  const clock = await connectWs(gateway.url);
+  assert.equal((await closedWithin(clock)).code, 1001);
+  assert.equal(busy.ws.readyState, busy.ws.OPEN);
+  release();
+  const events = await busy.collect(0, (event) => event.type === "response.completed");
+  assert.equal(events.at(-1)?.response.output[0].content[0].text, "Hold on");
+  const closed = await closedWithin(busy);
+  assert.equal(closed.code, 1001);
+  assert.match(closed.reason, /maximum connection age/);
+});
+
 test("ping/pong keep-alive: a peer that answers stays, one that does not is dropped", async () => {
   const [gateway] = await gatewayWith({ websocket: { pingIntervalMs: 100 } });
   const healthy = await connectWs(gateway.url);

@@ -26,11 +26,20 @@ export const wsUrl = (httpUrl: string) => `${httpUrl.replace(/^http/, "ws")}/v1/
 export function tryConnect(
   url: string,
   options: ClientOptions & { protocols?: string[] } = {},
-): Promise<{ ws: WebSocket; opened: true } | { opened: false; status: number; body: string; headers: Record<string, unknown> }> {
+): Promise<
+  | { ws: WebSocket; events: WsEvent[]; closed: Promise<{ code: number; reason: string }>; opened: true }
+  | { opened: false; status: number; body: string; headers: Record<string, unknown> }
+> {
   const { protocols, ...rest } = options;
   const ws = new WebSocket(url, protocols ?? [], rest);
+  // Recorded from the start: a frame can arrive in the same read as the 101, before `open` resolves.
+  const events: WsEvent[] = [];
+  ws.on("message", (data: Buffer) => events.push(JSON.parse(data.toString("utf8"))));
+  const closed = new Promise<{ code: number; reason: string }>((resolve) =>
+    ws.once("close", (code, reason) => resolve({ code, reason: reason.toString("utf8") })),
+  );
   return new Promise((resolve, reject) => {
-    ws.once("open", () => resolve({ ws, opened: true }));
+    ws.once("open", () => resolve({ ws, events, closed, opened: true }));
     ws.once("unexpected-response", (_request, response) => {
       let body = "";
       response.setEncoding("utf8");
@@ -54,12 +63,7 @@ export async function connectWs(
     headers: { authorization: `Bearer ${token ?? GATEWAY_TOKEN}`, ...headers },
   });
   if (!attempt.opened) throw new Error(`upgrade refused: ${attempt.status} ${attempt.body}`);
-  const ws = attempt.ws;
-  const events: WsEvent[] = [];
-  ws.on("message", (data: Buffer) => events.push(JSON.parse(data.toString("utf8"))));
-  const closed = new Promise<{ code: number; reason: string }>((resolve) =>
-    ws.once("close", (code, reason) => resolve({ code, reason: reason.toString("utf8") })),
-  );
+  const { ws, events, closed } = attempt;
   const collect = async (from: number, until: (event: WsEvent) => boolean) => {
     const end = await waitUntil(
       () => {

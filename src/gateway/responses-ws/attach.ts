@@ -9,7 +9,11 @@ import { errorEvent } from "./client-events.js";
 import { CLOSE_SHUTDOWN, type ConnectionSettings, ResponsesConnection } from "./connection.js";
 import { adoptProtocolToken, checkOrigin, credentialKey, refuseUpgrade, selectProtocol } from "./handshake.js";
 
-export const DEFAULT_MAX_CONNECTIONS_PER_CREDENTIAL = 64;
+/**
+ * One gateway token is usually one person's or one app's: a few agent loops in parallel, each
+ * holding at most gateway.http.maxBodyBytes of cached conversation.
+ */
+export const DEFAULT_MAX_CONNECTIONS_PER_CREDENTIAL = 32;
 /** OpenAI's own limit for a Responses WebSocket. */
 export const DEFAULT_MAX_CONNECTION_AGE_MS = 60 * 60 * 1000;
 export const DEFAULT_PING_INTERVAL_MS = 30_000;

@@ -20,6 +20,14 @@ export const alreadyInFlight = () =>
     code: "response_already_in_flight",
   });
 
+/** The socket is about to close (too old, or the gateway stops): the client should open another. */
+export const closingError = (reason: string) =>
+  new OpenClawError(`this connection is closing (${reason}): open a new one`, {
+    status: 503,
+    type: "server_error",
+    code: "websocket_connection_closing",
+  });
+
 export const previousNotFound = (id: string) =>
   new InvalidRequestError(`Previous response with id '${id}' not found.`, {
     code: "previous_response_not_found",

@@ -3,9 +3,9 @@ import { performance } from "node:perf_hooks";
 import WebSocket from "ws";
 import type { GatewayContext, RequestLog } from "../context.js";
 import { outputToMessages } from "../responses/response-object.js";
-import { type EventSink, type ResponseOutcome, streamResponseTurn } from "../responses/run-response.js";
+import { type EventSink, streamResponseTurn } from "../responses/run-response.js";
 import { withLedgerEntry } from "../routes/request-ledger.js";
-import { alreadyInFlight, errorEvent, parseClientEvent, previousNotFound } from "./client-events.js";
+import { alreadyInFlight, closingError, errorEvent, parseClientEvent, previousNotFound } from "./client-events.js";
 import { ConnectionCache } from "./connection-cache.js";
 
 /** Past this much unsent output, the producer waits for the client (as the SSE writer waits for drain). */
@@ -15,6 +15,8 @@ export interface ConnectionSettings {
   maxAgeMs: number;
   pingIntervalMs: number;
 }
+
+const TERMINAL_EVENTS = new Set(["response.completed", "response.incomplete", "response.failed"]);
 
 /** Each turn gets a new ledger request id: the upgrade's x-request-id would name them all alike. */
 const NO_HEADERS = { headers: {} };
@@ -51,7 +53,8 @@ export class ResponsesConnection {
     ws.on("pong", () => {
       this.alive = true;
     });
-    ws.on("error", () => ws.terminate());
+    // ws closes the socket itself on a protocol error (1002, 1009…); without a listener the error would throw.
+    ws.on("error", () => undefined);
     ws.once("close", (code: number) => {
       for (const timer of this.timers) clearInterval(timer);
       // A client gone mid-response stops the upstream call.
@@ -96,33 +99,40 @@ export class ResponsesConnection {
     let body: ReturnType<typeof parseClientEvent>;
     try {
       if (this.turn) throw alreadyInFlight();
+      if (this.closing) throw closingError(this.closing.reason);
       body = parseClientEvent(data, isBinary, this.ctx.clientLimits.maxJsonDepth);
     } catch (error) {
       this.sendError(error);
       return;
     }
-    if (this.closing) return;
-    const controller = new AbortController();
-    this.turn = { controller };
-    const work = this.run(body, controller.signal).finally(() => {
-      this.turn = undefined;
-      if (this.closing) this.closeWhenIdle(this.closing);
-    });
+    const turn = { controller: new AbortController() };
+    this.turn = turn;
+    const work = this.run(body, turn).finally(() => this.endTurn(turn));
     this.track(work);
   }
 
-  private async run(body: ReturnType<typeof parseClientEvent>, signal: AbortSignal): Promise<void> {
+  /**
+   * The client may send its next response.create as soon as it reads the last event, while this
+   * turn is still being recorded: the connection is free from that event on.
+   */
+  private endTurn(turn: { controller: AbortController }): void {
+    if (this.turn !== turn) return;
+    this.turn = undefined;
+    this.responses++;
+    if (this.closing) this.closeWhenIdle(this.closing);
+  }
+
+  private async run(body: ReturnType<typeof parseClientEvent>, turn: { controller: AbortController }): Promise<void> {
     const started = performance.now();
     const log: RequestLog = {};
-    let outcome: ResponseOutcome | undefined;
     try {
       await withLedgerEntry(this.ctx, NO_HEADERS, "responses", async (entry) => {
-        outcome = await streamResponseTurn(
+        await streamResponseTurn(
           this.ctx,
           {
             body,
             request: this.request,
-            signal,
+            signal: turn.controller.signal,
             log,
             entry,
             previous: async (id) => {
@@ -130,24 +140,24 @@ export class ResponsesConnection {
               if (!previous) throw previousNotFound(id);
               return previous;
             },
+            finished: (final, history) => this.cache.put(final.id, { history, output: outputToMessages(final.output) }),
           },
-          this.sink(),
+          this.sink(turn),
         );
       });
     } catch (error) {
       log.error = error instanceof Error ? error.message : String(error);
       if (!(error instanceof Error) || !("status" in error)) this.ctx.logger.error({ err: error }, "unexpected error");
       this.sendError(error);
+      this.endTurn(turn);
     }
-    this.responses++;
-    if (outcome) this.cache.put(outcome.final.id, { history: outcome.history, output: outputToMessages(outcome.final.output) });
     this.ctx.logger.info(
       { method: "WS", path: "/v1/responses", ms: Math.round((performance.now() - started) * 100) / 100, ...log },
       "websocket response",
     );
   }
 
-  private sink(): EventSink {
+  private sink(turn: { controller: AbortController }): EventSink {
     const ws = this.ws;
     return {
       open: () => undefined,
@@ -156,10 +166,13 @@ export class ResponsesConnection {
         const text = JSON.stringify(payload);
         if (ws.bufferedAmount < SEND_HIGH_WATER_BYTES) {
           ws.send(text);
+          if (TERMINAL_EVENTS.has(payload.type)) this.endTurn(turn);
           return undefined;
         }
         // The callback runs once this frame is written (or the socket is gone).
-        return new Promise<void>((resolve) => ws.send(text, () => resolve()));
+        const written = new Promise<void>((resolve) => ws.send(text, () => resolve()));
+        if (TERMINAL_EVENTS.has(payload.type)) this.endTurn(turn);
+        return written;
       },
       close: () => undefined,
     };

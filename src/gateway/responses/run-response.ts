@@ -31,6 +31,11 @@ export interface ResponseTurn {
   entry: LedgerEntry;
   /** The conversation behind `previous_response_id`; throws the transport's not-found error. */
   previous(id: string): Promise<Conversation>;
+  /**
+   * A finished (not failed) response, before its last event leaves: the client may continue
+   * from it the moment it reads that event.
+   */
+  finished?(final: ResponseObject, history: ChatMessage[]): void;
 }
 
 /** Where streamed events go: SSE lines or WebSocket frames. `send` returns a promise when the client is behind. */
@@ -222,7 +227,10 @@ export async function streamResponseTurn(ctx: GatewayContext, turn: ResponseTurn
       if (chunk.usage) usage = chunk.usage;
       await translator.push(chunk);
     }
-    final = await translator.finish(save);
+    final = await translator.finish(async (response) => {
+      await save(response);
+      turn.finished?.(response, conversation);
+    });
   } catch (error) {
     if (signal.aborted) {
       // The client left (or a shutdown cut the stream): the turn is recorded as cut, not lost.
