@@ -316,3 +316,27 @@ test("the official openai SDK's ResponsesWS drives a turn through the gateway", 
   assert.equal(types.at(-1), "response.completed");
   assert.match(text, /call_paris/);
 });
+
+test("the upgrade's x-openclaw-session-key keeps each turn in that session, as the HTTP path does; store: false keeps no content", async () => {
+  const client = await connectWs(gateway.url, { headers: { "x-openclaw-session-key": "ws-session" } });
+  completed(await client.create({ model: "openclaw", input: "Weather in Paris?", tools }));
+  completed(await client.create({ model: "openclaw", input: "secret-ws-marker", tools, store: false }));
+  client.ws.close();
+  const turns = await waitUntil(
+    () => {
+      const rows = readTable<{ input: string; endpoint: string }>(
+        state.stateDir,
+        "SELECT input, endpoint FROM turns WHERE session_key = 'ws-session' ORDER BY id",
+      );
+      return rows.length === 2 ? rows : undefined;
+    },
+    { what: "two session turns" },
+  );
+  assert.deepEqual(
+    turns.map((turn) => [turn.endpoint, JSON.parse(turn.input)]),
+    [
+      ["responses", [{ role: "user", content: "Weather in Paris?" }]],
+      ["responses", []],
+    ],
+  );
+});
