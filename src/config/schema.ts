@@ -160,6 +160,17 @@ export const GatewayConfigSchema = z.strictObject({
       maxUpstreamBodyBytes: positiveInt.optional(),
       /** Browser origins allowed to call the gateway (CORS), e.g. ["http://localhost:3210"] or ["*"]. */
       cors: z.strictObject({ origins: z.array(z.string().min(1)).optional() }).optional(),
+      /** Responses over WebSocket (GET /v1/responses with Upgrade: websocket); on with the Responses endpoint. */
+      websocket: z
+        .strictObject({
+          /** Open sockets allowed per gateway credential (bearer token or password). */
+          maxConnectionsPerCredential: positiveInt.optional(),
+          /** A socket is closed (1001) once this old, after the response in flight; OpenAI's limit is 60 minutes. */
+          maxConnectionAgeMs: positiveInt.optional(),
+          /** How often the gateway pings; a peer that has not answered the previous ping is dropped. */
+          pingIntervalMs: positiveInt.optional(),
+        })
+        .optional(),
     })
     .optional(),
   sessions: z

@@ -81,7 +81,7 @@ export function setBodySettings(request: IncomingMessage, settings: { maxJsonDep
   bodySettings.set(request, settings);
 }
 
-function checkIdentifiers(body: unknown): void {
+export function checkIdentifiers(body: unknown): void {
   if (typeof body !== "object" || body === null || Array.isArray(body)) return;
   for (const field of IDENTIFIER_FIELDS) {
     const value = (body as Record<string, unknown>)[field];

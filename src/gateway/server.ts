@@ -4,6 +4,7 @@ import { NotFoundError, OpenClawError, RateLimitError } from "../shared/errors.j
 import { answerClientError, limitConnectionsPerClient, lingerOnUnreadBody } from "./client-limits.js";
 import type { ClientLimits, GatewayContext, RequestLog } from "./context.js";
 import { abortOnClientClose, ClientAbortError, MethodNotAllowedError, sendError, sendJson, setBodySettings } from "./http.js";
+import { attachResponsesWebSocket, type ResponsesWebSockets } from "./responses-ws/attach.js";
 
 type RouteTable = typeof import("./route-table.js");
 let routeTable: RouteTable | undefined;
@@ -63,6 +64,8 @@ export interface GatewayServer {
   server: Server;
   /** Resolves when every request handler has returned (including recording its turn), or after `timeoutMs`. */
   settled(timeoutMs: number): Promise<void>;
+  /** The Responses WebSockets on this port, for the shutdown's drain. */
+  websockets: ResponsesWebSockets;
 }
 
 /**
@@ -146,9 +149,16 @@ export function createGatewayServer(ctx: GatewayContext): GatewayServer {
   );
   server.on("clientError", answerClientError);
   const isRefused = limitConnectionsPerClient(server, () => ctx.clientLimits.maxConnectionsPerClient);
+  const track = (work: Promise<void>) => {
+    inFlight.add(work);
+    const forget = () => inFlight.delete(work);
+    void work.then(forget, forget);
+  };
+  const websockets = attachResponsesWebSocket(server, ctx, { isRefused, track });
 
   return {
     server,
+    websockets,
     async settled(timeoutMs) {
       let timer: NodeJS.Timeout | undefined;
       const deadline = new Promise<void>((resolve) => {

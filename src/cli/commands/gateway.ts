@@ -77,7 +77,7 @@ export async function runGateway(options: GatewayOptions, verbose: boolean): Pro
   store.onDropped = (dropped) => logger.warn({ dropped }, "the store's queue is full (the disk is not keeping up): oldest records dropped");
   store.onMaintenanceError = (error) => logger.warn({ err: error.message }, "session retention failed");
   const ctx: GatewayContext = { ...live, store, logger };
-  const { server, settled } = createGatewayServer(ctx);
+  const { server, settled, websockets } = createGatewayServer(ctx);
   const host = bindAddress(options.bind ?? config.gateway?.bind ?? "loopback");
   const port = portFlag ?? config.gateway?.port ?? DEFAULT_GATEWAY_PORT;
   try {
@@ -156,6 +156,7 @@ export async function runGateway(options: GatewayOptions, verbose: boolean): Pro
     cut = true;
     logger.warn("cutting the remaining connections; their streams are recorded as aborted");
     server.closeAllConnections();
+    websockets.cut();
   };
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) {
@@ -177,6 +178,8 @@ export async function runGateway(options: GatewayOptions, verbose: boolean): Pro
         .finally(() => logger.flush(() => process.exit(0)));
     });
     server.closeIdleConnections();
+    // WebSockets close (1001) once their response in flight has ended.
+    websockets.drain();
     // Idle keep-alive connections keep closing as their requests finish; past the deadline, cut the rest.
     const idle = setInterval(() => server.closeIdleConnections(), 100);
     idle.unref();

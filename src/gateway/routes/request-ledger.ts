@@ -10,7 +10,7 @@ import { ClientAbortError } from "../http.js";
 const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** The client's `x-request-id` when it is a sane one, else a new `req_…`. */
-export function requestIdOf(request: IncomingMessage): string {
+export function requestIdOf(request: Pick<IncomingMessage, "headers">): string {
   const sent = request.headers["x-request-id"];
   return typeof sent === "string" && SANE_REQUEST_ID.test(sent) ? sent : `req_${randomUUID().replaceAll("-", "")}`;
 }
@@ -40,7 +40,7 @@ export class LedgerEntry {
 
   constructor(
     private readonly ctx: GatewayContext,
-    request: IncomingMessage,
+    request: Pick<IncomingMessage, "headers">,
     private readonly endpoint: string,
   ) {
     this.requestId = requestIdOf(request);
@@ -82,7 +82,7 @@ export class LedgerEntry {
 /** Runs a route with its ledger entry: whatever happens, the request is recorded once. */
 export async function withLedgerEntry(
   ctx: GatewayContext,
-  request: IncomingMessage,
+  request: Pick<IncomingMessage, "headers">,
   endpoint: string,
   run: (entry: LedgerEntry) => Promise<void>,
 ): Promise<void> {
