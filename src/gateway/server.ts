@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { performance } from "node:perf_hooks";
-import { NotFoundError, OpenClawError, RateLimitError } from "../shared/errors.js";
+import { NotFoundError, OpenClawError, PermissionError, RateLimitError } from "../shared/errors.js";
 import { answerClientError, limitConnectionsPerClient, lingerOnUnreadBody } from "./client-limits.js";
 import type { ClientLimits, GatewayContext, RequestLog, RouteHandler } from "./context.js";
 import { abortOnClientClose, ClientAbortError, MethodNotAllowedError, sendError, sendJson, setBodySettings } from "./http.js";
@@ -13,6 +13,8 @@ interface Route {
   methods: Record<string, RouteHandler>;
   /** The config key that turns it on, when it can be off. */
   enabledBy?: (ctx: GatewayContext) => string | undefined;
+  /** Only the gateway token may call it (API keys get 403). */
+  operatorOnly?: boolean;
 }
 
 const chatSurface = (ctx: GatewayContext) =>
@@ -116,13 +118,18 @@ export function createGatewayServer(ctx: GatewayContext): GatewayServer {
     if (!route) throw new NotFoundError(`no such endpoint: ${method} ${path}`, { code: "unknown_url" });
     const handler = route.methods[method];
     if (!handler) throw new MethodNotAllowedError(method, path, Object.keys(route.methods));
-    ctx.auth.check(request);
+    const caller = ctx.auth.check(request);
+    if (caller) log.key = caller.id;
+    if (caller && route.operatorOnly)
+      throw new PermissionError(`${path} is for the gateway's operator: use the gateway token, not an API key`, {
+        code: "operator_only",
+      });
     const disabledKey = route.enabledBy?.(ctx);
     if (disabledKey)
       throw new NotFoundError(`${path} is disabled: set ${disabledKey} to true (openclaw config set ${disabledKey} true)`, {
         code: "endpoint_disabled",
       });
-    await handler(ctx, request, response, log);
+    await handler(ctx, request, response, log, caller);
   };
 
   const inFlight = new Set<Promise<void>>();

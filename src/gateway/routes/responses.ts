@@ -5,8 +5,9 @@ import { costOf, planSession } from "../../agents/session.js";
 import { errorCode, InvalidRequestError, isOpenClawError, NotFoundError, OpenClawError } from "../../shared/errors.js";
 import type { ChatMessage, Usage } from "../../shared/wire.js";
 import type { TurnRecord } from "../../store/session-store.js";
-import { type GatewayContext, header, logFallbacks, type RequestLog, type RouteHandler } from "../context.js";
-import { abortOnClientClose, expectObject, readJsonBody, sendJson } from "../http.js";
+import { type GatewayContext, header, type RequestLog, type RouteHandler, runOptions } from "../context.js";
+import { abortOnClientClose, bodyBytesOf, expectObject, readJsonBody, sendJson } from "../http.js";
+import { admitKey, applyGrantHeaders, type Caller, checkAgentScope, maxOutputOf, scopeChain } from "../key-guard.js";
 import { chatFields, inputToMessages, type ResponsesRequest } from "../responses/request-to-chat.js";
 import {
   completeResponse,
@@ -54,8 +55,8 @@ function notStored(error: unknown): OpenClawError {
 const notFound = (id: string, param: string | null = null) =>
   new NotFoundError(`Response with id '${id}' not found.`, { code: "response_not_found", param });
 
-export const handleCreateResponse: RouteHandler = (ctx, request, response, log) =>
-  withLedgerEntry(ctx, request, "responses", (entry) => createResponse(ctx, request, response, log, entry));
+export const handleCreateResponse: RouteHandler = (ctx, request, response, log, caller) =>
+  withLedgerEntry(ctx, request, "responses", (entry) => createResponse(ctx, request, response, log, entry, caller), caller?.id);
 
 async function createResponse(
   ctx: GatewayContext,
@@ -63,9 +64,13 @@ async function createResponse(
   response: ServerResponse,
   log: RequestLog,
   entry: LedgerEntry,
+  caller: Caller,
 ): Promise<void> {
   const body = validate(await readJsonBody(request, ctx.maxBodyBytes));
-  const { agent, chain } = await routeRequest(ctx.runtime, { model: body.model, agentHeader: header(request, "x-openclaw-agent-id") });
+  const routed = await routeRequest(ctx.runtime, { model: body.model, agentHeader: header(request, "x-openclaw-agent-id") });
+  const { agent } = routed;
+  checkAgentScope(caller, agent.id);
+  const chain = scopeChain(caller, routed.chain);
   log.agent = entry.agentId = agent.id;
   // The model it is meant for, until one answers (a failure is recorded against the first asked).
   if (chain[0]) entry.use(chain[0]);
@@ -107,6 +112,8 @@ async function createResponse(
   entry.sessionKey = session.key;
   const channel = header(request, "x-openclaw-message-channel");
 
+  entry.grant = await admitKey(ctx.keys, caller, { bodyBytes: bodyBytesOf(request), maxOutputTokens: maxOutputOf(body) });
+  applyGrantHeaders(response, entry.grant);
   const signal = abortOnClientClose(response);
 
   // A response the client may continue from (previous_response_id) is stored before it is
@@ -155,7 +162,7 @@ async function createResponse(
   };
 
   if (body.stream !== true) {
-    const { ref, result } = await completeChat(ctx.runtime, chain, { ...fields, messages }, { signal, onFallback: logFallbacks(ctx) });
+    const { ref, result } = await completeChat(ctx.runtime, chain, { ...fields, messages }, runOptions(ctx, signal, entry.requestId));
     log.model = ref.ref;
     entry.use(ref);
     const choice = result.choices?.[0];
@@ -183,7 +190,7 @@ async function createResponse(
     ctx.runtime,
     chain,
     { ...fields, messages, stream_options: { include_usage: true } },
-    { signal, onFallback: logFallbacks(ctx) },
+    runOptions(ctx, signal, entry.requestId),
   );
   log.model = ref.ref;
   entry.use(ref);
