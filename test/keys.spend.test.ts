@@ -187,5 +187,28 @@ test("revoked and expired keys get 401 without a restart", async () => {
     () => refusal(short.models.list()).catch(() => undefined),
     (error) => error?.status === 401 && /expired/.test(error.message),
   );
+  assert.match(expired?.message ?? "", /expired/);
   assert.equal(expired?.code, "invalid_api_key");
+});
+
+test("a client that disconnects mid-stream frees its key's parallel slot", async () => {
+  chutes.route("POST /chat/completions", {
+    respond: (response: ServerResponse) => {
+      response.writeHead(200, { "content-type": "text/event-stream" });
+      response.write(`data: ${JSON.stringify(wordStream(["Hello"])[0])}\n\n`);
+      // …and nothing more: only the client leaving ends this request.
+    },
+  });
+  const client = gateway.client({ apiKey: await createKey("leaver", "--max-parallel", "1") });
+  const ask = () => client.chat.completions.create({ model: QWEN, messages: [{ role: "user", content: "hi" }], stream: true });
+  const held = await ask();
+  assert.equal((await refusal(ask())).status, 429);
+  held.controller.abort();
+  chutes.route("POST /chat/completions", { events: streamWith(USAGE) });
+  // The slot comes back once the gateway has seen the disconnect.
+  const outcome = await eventually(
+    () => ask().then(drain, () => "refused"),
+    (last) => last !== "refused",
+  );
+  assert.notEqual(outcome, "refused");
 });
