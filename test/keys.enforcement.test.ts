@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import type OpenAI from "openai";
 import { APIError } from "openai";
 import { createTestState, runCli, type TestState, writeConfig } from "./helpers/cli.js";
-import { type FakeUpstream, startFakeChutes, startFakeUpstream, wordStream } from "./helpers/fake-upstream.js";
+import { type FakeUpstream, startFakeChutes, startFakeUpstream } from "./helpers/fake-upstream.js";
 import { type RunningGateway, startGateway } from "./helpers/gateway.js";
 import { after, before, beforeEach, test } from "./helpers/test.js";
 import { eventually } from "./helpers/wait.js";

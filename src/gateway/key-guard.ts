@@ -15,6 +15,8 @@ export interface GatewayKeys {
   store: KeyStore;
   limiter: KeyLimiter;
   now: () => number;
+  /** Apply a change made through the store now (the operator routes), not at the next watch event. */
+  reload?: () => Promise<void>;
 }
 
 /** Usage as the ledger row has it: `total_tokens` when reported, else prompt + completion. */

@@ -7,6 +7,7 @@ import { abortOnClientClose, ClientAbortError, MethodNotAllowedError, sendError,
 import { handleChatCompletions } from "./routes/chat-completions.js";
 import { handleEmbeddings } from "./routes/embeddings.js";
 import { handleGetModel, handleListModels } from "./routes/models.js";
+import { handleCreateKey, handleGetKey, handleListKeys, handleRevokeKey, handleUpdateKey, handleUsage } from "./routes/operator.js";
 import { handleCreateResponse, handleDeleteResponse, handleGetResponse } from "./routes/responses.js";
 
 interface Route {
@@ -28,6 +29,13 @@ const ROUTES: Record<string, Route> = {
   "/v1/models": { methods: { GET: handleListModels }, enabledBy: chatSurface },
   "/v1/responses": { methods: { POST: handleCreateResponse }, enabledBy: responsesSurface },
   "/v1/embeddings": { methods: { POST: handleEmbeddings }, enabledBy: chatSurface },
+  "/v1/openclaw/usage": { methods: { GET: handleUsage }, operatorOnly: true },
+  "/v1/openclaw/keys": { methods: { GET: handleListKeys, POST: handleCreateKey }, operatorOnly: true },
+};
+
+const KEY_ROUTE: Route = {
+  methods: { GET: handleGetKey, PATCH: handleUpdateKey, DELETE: handleRevokeKey },
+  operatorOnly: true,
 };
 
 function responsesSurface(ctx: GatewayContext): string | undefined {
@@ -39,6 +47,7 @@ function matchRoute(path: string): Route | undefined {
   if (exact) return exact;
   if (path.startsWith("/v1/models/") && path.length > "/v1/models/".length)
     return { methods: { GET: handleGetModel }, enabledBy: chatSurface };
+  if (path.startsWith("/v1/openclaw/keys/") && path.length > "/v1/openclaw/keys/".length) return KEY_ROUTE;
   if (path.startsWith("/v1/responses/") && path.length > "/v1/responses/".length) {
     return { methods: { GET: handleGetResponse, DELETE: handleDeleteResponse }, enabledBy: responsesSurface };
   }
@@ -58,7 +67,7 @@ function applyCors(ctx: GatewayContext, request: IncomingMessage, response: Serv
   response.setHeader("vary", "Origin");
   if (request.method !== "OPTIONS") return false;
   response.writeHead(204, {
-    "access-control-allow-methods": "GET, POST, DELETE, OPTIONS",
+    "access-control-allow-methods": "GET, POST, PATCH, DELETE, OPTIONS",
     "access-control-allow-headers": request.headers["access-control-request-headers"] ?? "authorization, content-type",
     "access-control-max-age": "600",
   });

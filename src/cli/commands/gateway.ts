@@ -108,6 +108,7 @@ export async function runGateway(options: GatewayOptions, verbose: boolean): Pro
     store: keyStore,
     limiter: new InMemoryKeyLimiter({ spendSince: (id, since) => store.keySpend(id, since) }),
     now: Date.now,
+    reload: () => keyIndex.reload(),
   };
   const ctx: GatewayContext = { ...live, store, logger, keys, routing: routingPolicy(config) };
   const { server, settled } = createGatewayServer(ctx);
