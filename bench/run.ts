@@ -1,10 +1,12 @@
 import { benchCliStartup } from "./cli-startup.js";
 import { benchGateway } from "./gateway.js";
 import { benchGatewayStartup } from "./gateway-startup.js";
+import { benchKeyCheck } from "./key-check.js";
 import { benchSlowStreams } from "./slow-streams.js";
 
 // Benchmarks print figures; they never fail on timing (the machine is shared and noisy).
-// `npm run bench -- <part>`: cli, gateway (throughput + start-up + slow streams), throughput, startup, streams.
+// `npm run bench -- <part>`: cli, gateway (throughput + keys + start-up + slow streams), throughput, keys, startup, streams.
+// BENCH_API_KEY=1 sends the throughput requests with an API key (every limit set) instead of the gateway token.
 // BENCH_QUICK=1 is a smoke run in CI-like time; each figure can also be set on its own.
 const quick = process.env.BENCH_QUICK === "1";
 const setting = (name: string, normal: number, short: number) => {
@@ -21,6 +23,7 @@ if (wants("gateway", "throughput"))
     rounds: setting("BENCH_ROUNDS", 3, 1),
     connections: setting("BENCH_CONNECTIONS", 10, 10),
   });
+if (wants("gateway", "keys")) await benchKeyCheck(setting("BENCH_KEY_CHECKS", 200_000, 20_000));
 if (wants("gateway", "startup")) await benchGatewayStartup(setting("BENCH_STARTS", 7, 3));
 if (wants("gateway", "streams"))
   await benchSlowStreams({ streams: setting("BENCH_STREAMS", 1000, 200), events: setting("BENCH_STREAM_EVENTS", 100, 15) });

@@ -37,6 +37,8 @@ before(async () => {
   await writeConfig(state, {
     models: { providers: { chutes: { baseUrl: chutes.url }, huggingface: { baseUrl: hf.url } } },
     agents: { defaults: { model: { primary: "chutes/zai-org/GLM-4.7-TEE", fallbacks: ["huggingface/Qwen/Qwen3-8B"] } } },
+    // Each test breaks the primary on purpose: a cooldown would carry one test's failures into the next.
+    gateway: { routing: { cooldownFailures: 0 } },
   });
   gateway = await startGateway(state);
   client = gateway.client();

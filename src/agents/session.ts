@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { type PricedUsage, type TokenPrices, usageCost } from "../models/usage-cost.js";
 import type { ChatMessage } from "../shared/wire.js";
 
 /** `gateway.sessions.content`: which requests keep their messages. */
@@ -31,11 +32,10 @@ export function newMessages(messages: ChatMessage[]): ChatMessage[] {
   return messages;
 }
 
-/** USD for a call, from per-1M-token prices; null when the catalog has no price. */
-export function costOf(
-  usage: { prompt_tokens?: number; completion_tokens?: number } | null | undefined,
-  price: { input?: number; output?: number } | undefined,
-): number | null {
-  if (!usage || !price || (price.input === undefined && price.output === undefined)) return null;
-  return ((usage.prompt_tokens ?? 0) * (price.input ?? 0) + (usage.completion_tokens ?? 0) * (price.output ?? 0)) / 1_000_000;
+/**
+ * USD for a call (see usageCost: cached input at its own price). The ledger row, the session turn
+ * and the key's budget all take this one figure.
+ */
+export function costOf(usage: PricedUsage | null | undefined, price: TokenPrices | undefined): number | null {
+  return usageCost(usage, price);
 }

@@ -173,6 +173,23 @@ export const GatewayConfigSchema = z.strictObject({
         .optional(),
     })
     .optional(),
+  /** How a request moves through its model chain (agents' fallbacks) when upstreams fail. */
+  routing: z
+    .strictObject({
+      /** Extra attempts on the same model after a 429 / 5xx / timeout before falling back (default 2; 0 = none). */
+      retries: z.number().int().min(0).max(10).optional(),
+      /** First backoff (doubled per retry, with jitter); an upstream's Retry-After wins when longer (default 500). */
+      retryBaseDelayMs: positiveInt.optional(),
+      /** Longest wait before a retry, Retry-After included: longer ones fall back instead (default 10000). */
+      retryMaxDelayMs: positiveInt.optional(),
+      /** A streamed attempt with no first token by then is abandoned for the next try (default 30000). */
+      firstByteTimeoutMs: positiveInt.optional(),
+      /** Consecutive failed requests after which a model is skipped (default 3; 0 = never). */
+      cooldownFailures: z.number().int().min(0).optional(),
+      /** How long a failing model is skipped, across requests (default 60). */
+      cooldownSeconds: positiveInt.optional(),
+    })
+    .optional(),
   sessions: z
     .strictObject({
       /** Session turns older than this are deleted (days). */

@@ -1,6 +1,8 @@
 import { hash, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import { AuthenticationError, RateLimitError } from "../shared/errors.js";
+import { KeyIndex } from "../store/key-index.js";
+import type { KeyRecord } from "../store/key-store.js";
 import { LOOPBACK_CLIENT, socketClientKey } from "./client-address.js";
 import { FailureLimiter, type LockoutPolicy } from "./lockout.js";
 
@@ -21,6 +23,8 @@ const digest = (value: string) => hash("sha256", value, "buffer");
 export class GatewayAuth {
   private expected: Buffer;
   private limiter: FailureLimiter | undefined;
+  /** Virtual keys (`ock_…`), when the gateway has a key store: a live view, reloaded when the keys change. */
+  keys: { readonly current: KeyIndex } | undefined;
 
   constructor(
     secret: string,
@@ -42,7 +46,11 @@ export class GatewayAuth {
     else this.limiter = new FailureLimiter(rateLimit, this.now);
   }
 
-  check(request: IncomingMessage): void {
+  /**
+   * The caller: null for the gateway token (the operator), else the virtual key it presented.
+   * An unknown, revoked or expired key is a failed attempt like a wrong token.
+   */
+  check(request: IncomingMessage): KeyRecord | null {
     const client = this.limiter ? socketClientKey(request.socket) : "";
     const limiter = this.rateLimit?.exemptLoopback && client === LOOPBACK_CLIENT ? undefined : this.limiter;
     const verdict = limiter?.check(client);
@@ -56,15 +64,26 @@ export class GatewayAuth {
     }
     const header = request.headers.authorization;
     const match = header ? /^Bearer\s+(.+)$/i.exec(header) : null;
-    if (match && timingSafeEqual(digest((match[1] as string).trim()), this.expected)) {
+    const presented = match ? (match[1] as string).trim() : undefined;
+    let keyRefusal: string | undefined;
+    if (presented !== undefined && this.keys && KeyIndex.looksLikeKey(presented)) {
+      const verdict = this.keys.current.check(presented, this.now());
+      if (verdict.ok) {
+        limiter?.succeeded(client);
+        return verdict.key;
+      }
+      // Revoked and expired are told apart (the holder may ask for a new key); a wrong secret is not.
+      keyRefusal = verdict.reason === "unknown" ? "invalid API key" : `this API key is ${verdict.reason}`;
+    } else if (presented !== undefined && timingSafeEqual(digest(presented), this.expected)) {
       limiter?.succeeded(client);
-      return;
+      return null;
     }
     limiter?.failed(client);
     throw new AuthenticationError(
-      match
-        ? `invalid gateway ${this.mode}`
-        : `missing bearer ${this.mode}: send Authorization: Bearer <gateway ${this.mode}> (openclaw gateway token prints it)`,
+      keyRefusal ??
+        (match
+          ? `invalid gateway ${this.mode}`
+          : `missing bearer ${this.mode}: send Authorization: Bearer <gateway ${this.mode}> (openclaw gateway token prints it)`),
       { code: match ? "invalid_api_key" : "missing_api_key" },
     );
   }

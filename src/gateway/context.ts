@@ -1,10 +1,12 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "pino";
+import type { RoutingDecision, RoutingPolicy } from "../agents/routing.js";
 import type { ModelRuntime } from "../models/model-runtime.js";
 import { InvalidRequestError } from "../shared/errors.js";
 import type { StateStore } from "../store/state-store.js";
 import type { GatewayAuth } from "./auth.js";
 import { MAX_IDENTIFIER_LENGTH } from "./http.js";
+import type { Caller, GatewayKeys } from "./key-guard.js";
 
 export interface GatewayContext {
   /** Replaced as a whole when the config or the credentials change (requests in flight keep theirs). */
@@ -18,6 +20,10 @@ export interface GatewayContext {
   clientLimits: ClientLimits;
   /** Origins allowed by CORS; empty means no browser origin. */
   corsOrigins: string[];
+  /** Virtual keys: their store (operator routes) and limiter. Absent: only the gateway token exists. */
+  keys?: GatewayKeys;
+  /** Retries, first-byte budget and cooldowns for model calls (gateway.routing). */
+  routing?: RoutingPolicy;
 }
 
 export interface ClientLimits {
@@ -34,10 +40,19 @@ export interface RequestLog {
   agent?: string;
   session?: string;
   stream?: boolean;
+  /** The virtual key's id (never its secret); absent for the gateway token. */
+  key?: string;
   error?: string;
 }
 
-export type RouteHandler = (ctx: GatewayContext, request: IncomingMessage, response: ServerResponse, log: RequestLog) => Promise<void>;
+export type RouteHandler = (
+  ctx: GatewayContext,
+  request: IncomingMessage,
+  response: ServerResponse,
+  log: RequestLog,
+  /** Who authenticated: null for the gateway token, else the virtual key (its scope and limits). */
+  caller: Caller,
+) => Promise<void>;
 
 /** An `x-openclaw-*` header; each names something (agent, session, channel), so its length is capped. */
 export function header(request: IncomingMessage, name: string): string | undefined {
@@ -56,4 +71,13 @@ export function header(request: IncomingMessage, name: string): string | undefin
 export function logFallbacks(ctx: GatewayContext) {
   return (failed: { ref: string }, error: Error, next: { ref: string }) =>
     ctx.logger.warn({ model: failed.ref, next: next.ref, error: error.message }, "model failed before its first byte; falling back");
+}
+
+/** Options for a model call: the client's signal, the routing policy, and a log line per routing decision. */
+export function runOptions(ctx: GatewayContext, signal: AbortSignal, requestId: string) {
+  return {
+    signal,
+    ...(ctx.routing ? { routing: ctx.routing } : {}),
+    onDecision: (decision: RoutingDecision) => ctx.logger.warn({ requestId, ...decision }, `routing: ${decision.decision}`),
+  };
 }

@@ -81,6 +81,13 @@ export function setBodySettings(request: IncomingMessage, settings: { maxJsonDep
   bodySettings.set(request, settings);
 }
 
+/** Bytes of each request's JSON body, for a key's TPM estimate (no second pass over the body). */
+const bodySizes = new WeakMap<IncomingMessage, number>();
+
+export function bodyBytesOf(request: IncomingMessage): number {
+  return bodySizes.get(request) ?? 0;
+}
+
 export function checkIdentifiers(body: unknown): void {
   if (typeof body !== "object" || body === null || Array.isArray(body)) return;
   for (const field of IDENTIFIER_FIELDS) {
@@ -102,6 +109,7 @@ export async function readJsonBody(request: IncomingMessage, limit: number): Pro
   const declared = Number(request.headers["content-length"]);
   if (declared > limit) throw new PayloadTooLargeError(limit);
   const text = await readBody(request, limit);
+  bodySizes.set(request, text.length);
   if (!text.trim()) throw new InvalidRequestError("the request body is empty; send a JSON object", { code: "invalid_json" });
   const maxDepth = bodySettings.get(request)?.maxJsonDepth ?? DEFAULT_MAX_JSON_DEPTH;
   if (exceedsJsonDepth(text, maxDepth)) {
@@ -135,7 +143,7 @@ export function sendError(response: ServerResponse, error: unknown): void {
   const known = isOpenClawError(error)
     ? error
     : new OpenClawError("internal error in the gateway", { status: 500, type: "server_error", code: "internal_error", cause: error });
-  const headers: Record<string, string> = {};
+  const headers: Record<string, string> = known instanceof RateLimitError ? { ...known.headers } : {};
   const retryAfter = known instanceof RateLimitError || known instanceof UpstreamError ? known.retryAfterSeconds : undefined;
   if (retryAfter !== undefined) headers["retry-after"] = String(Math.max(1, Math.ceil(retryAfter)));
   if (known instanceof MethodNotAllowedError) headers.allow = known.allow.join(", ");

@@ -2,6 +2,7 @@ import type { GatewayContext, RouteHandler } from "./context.js";
 import { handleChatCompletions } from "./routes/chat-completions.js";
 import { handleEmbeddings } from "./routes/embeddings.js";
 import { handleGetModel, handleListModels } from "./routes/models.js";
+import { handleCreateKey, handleGetKey, handleListKeys, handleRevokeKey, handleUpdateKey, handleUsage } from "./routes/operator.js";
 import { handleCreateResponse, handleDeleteResponse, handleGetResponse } from "./routes/responses.js";
 
 /** Which handler answers which path and method; loaded after the gateway listens (see `loadRoutes` in server.ts). */
@@ -9,6 +10,8 @@ export interface Route {
   methods: Record<string, RouteHandler>;
   /** The config key that turns it on, when it can be off. */
   enabledBy?: (ctx: GatewayContext) => string | undefined;
+  /** Only the gateway token may call it (API keys get 403). */
+  operatorOnly?: boolean;
 }
 
 const chatSurface = (ctx: GatewayContext) =>
@@ -22,6 +25,13 @@ const ROUTES: Record<string, Route> = {
   "/v1/models": { methods: { GET: handleListModels }, enabledBy: chatSurface },
   "/v1/responses": { methods: { POST: handleCreateResponse }, enabledBy: responsesSurface },
   "/v1/embeddings": { methods: { POST: handleEmbeddings }, enabledBy: chatSurface },
+  "/v1/openclaw/usage": { methods: { GET: handleUsage }, operatorOnly: true },
+  "/v1/openclaw/keys": { methods: { GET: handleListKeys, POST: handleCreateKey }, operatorOnly: true },
+};
+
+const KEY_ROUTE: Route = {
+  methods: { GET: handleGetKey, PATCH: handleUpdateKey, DELETE: handleRevokeKey },
+  operatorOnly: true,
 };
 
 function responsesSurface(ctx: GatewayContext): string | undefined {
@@ -33,6 +43,7 @@ export function matchRoute(path: string): Route | undefined {
   if (exact) return exact;
   if (path.startsWith("/v1/models/") && path.length > "/v1/models/".length)
     return { methods: { GET: handleGetModel }, enabledBy: chatSurface };
+  if (path.startsWith("/v1/openclaw/keys/") && path.length > "/v1/openclaw/keys/".length) return KEY_ROUTE;
   if (path.startsWith("/v1/responses/") && path.length > "/v1/responses/".length) {
     return { methods: { GET: handleGetResponse, DELETE: handleDeleteResponse }, enabledBy: responsesSurface };
   }

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { performance } from "node:perf_hooks";
-import { NotFoundError, OpenClawError, RateLimitError } from "../shared/errors.js";
+import { NotFoundError, OpenClawError, PermissionError, RateLimitError } from "../shared/errors.js";
 import { answerClientError, limitConnectionsPerClient, lingerOnUnreadBody } from "./client-limits.js";
 import type { ClientLimits, GatewayContext, RequestLog } from "./context.js";
 import { abortOnClientClose, ClientAbortError, MethodNotAllowedError, sendError, sendJson, setBodySettings } from "./http.js";
@@ -36,7 +36,7 @@ function applyCors(ctx: GatewayContext, request: IncomingMessage, response: Serv
   response.setHeader("vary", "Origin");
   if (request.method !== "OPTIONS") return false;
   response.writeHead(204, {
-    "access-control-allow-methods": "GET, POST, DELETE, OPTIONS",
+    "access-control-allow-methods": "GET, POST, PATCH, DELETE, OPTIONS",
     "access-control-allow-headers": request.headers["access-control-request-headers"] ?? "authorization, content-type",
     "access-control-max-age": "600",
   });
@@ -98,13 +98,18 @@ export function createGatewayServer(ctx: GatewayContext): GatewayServer {
     if (!route) throw new NotFoundError(`no such endpoint: ${method} ${path}`, { code: "unknown_url" });
     const handler = route.methods[method];
     if (!handler) throw new MethodNotAllowedError(method, path, Object.keys(route.methods));
-    ctx.auth.check(request);
+    const caller = ctx.auth.check(request);
+    if (caller) log.key = caller.id;
+    if (caller && route.operatorOnly)
+      throw new PermissionError(`${path} is for the gateway's operator: use the gateway token, not an API key`, {
+        code: "operator_only",
+      });
     const disabledKey = route.enabledBy?.(ctx);
     if (disabledKey)
       throw new NotFoundError(`${path} is disabled: set ${disabledKey} to true (openclaw config set ${disabledKey} true)`, {
         code: "endpoint_disabled",
       });
-    await handler(ctx, request, response, log);
+    await handler(ctx, request, response, log, caller);
   };
 
   const inFlight = new Set<Promise<void>>();

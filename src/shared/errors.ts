@@ -71,9 +71,12 @@ export class NotFoundError extends OpenClawError {
 
 export class RateLimitError extends OpenClawError {
   readonly retryAfterSeconds: number | undefined;
-  constructor(message: string, options: OpenClawErrorOptions & { retryAfterSeconds?: number } = {}) {
+  /** Extra response headers (a key's `x-ratelimit-*`). */
+  readonly headers: Record<string, string>;
+  constructor(message: string, options: OpenClawErrorOptions & { retryAfterSeconds?: number; headers?: Record<string, string> } = {}) {
     super(message, { status: 429, type: "rate_limit_error", code: "rate_limit_exceeded", ...options });
     this.retryAfterSeconds = options.retryAfterSeconds;
+    this.headers = options.headers ?? {};
   }
 }
 

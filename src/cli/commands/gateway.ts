@@ -1,10 +1,13 @@
 import type { Server } from "node:http";
 import { providersSetUp } from "../../agents/route-request.js";
+import { routingPolicy } from "../../agents/routing.js";
 import { CredentialStore } from "../../auth/credential-store.js";
 import { resolveGatewaySecret } from "../../auth/gateway-secret.js";
 import { loadConfig } from "../../config/load.js";
 import { ensurePrivateDir } from "../../config/paths.js";
 import type { GatewayContext } from "../../gateway/context.js";
+import type { GatewayKeys } from "../../gateway/key-guard.js";
+import { InMemoryKeyLimiter } from "../../gateway/limits/key-limiter.js";
 import { buildLiveSettings, fingerprint, watchFiles } from "../../gateway/live-settings.js";
 import { createLogger } from "../../gateway/logger.js";
 import { localUrl, removeGatewayRecord, writeGatewayRecord } from "../../gateway/runtime-record.js";
@@ -13,6 +16,8 @@ import { assertServable } from "../../gateway/startup-check.js";
 import { DEFAULT_DISCOVERY_TTL_SECONDS } from "../../models/discovery-cache.js";
 import { ConfigError, errorCode, InvalidRequestError } from "../../shared/errors.js";
 import { VERSION } from "../../shared/version.js";
+import { LiveKeyIndex } from "../../store/key-index.js";
+import { LocalKeyStore } from "../../store/key-store-file.js";
 import { WorkerStore } from "../../store/worker-store.js";
 
 export interface GatewayOptions {
@@ -76,7 +81,26 @@ export async function runGateway(options: GatewayOptions, verbose: boolean): Pro
   store.onWriteError = (error, dropped) => logger.error({ err: error.message, dropped }, "could not record session turns");
   store.onDropped = (dropped) => logger.warn({ dropped }, "the store's queue is full (the disk is not keeping up): oldest records dropped");
   store.onMaintenanceError = (error) => logger.warn({ err: error.message }, "session retention failed");
-  const ctx: GatewayContext = { ...live, store, logger };
+  // Virtual keys: `openclaw keys create/update/revoke` apply without a restart (the index reloads on change).
+  const keyStore = LocalKeyStore.inStateDir(paths.stateDir);
+  let keyIndex: LiveKeyIndex;
+  try {
+    keyIndex = await LiveKeyIndex.open(keyStore, {
+      onError: (error) => logger.error({ err: error.message }, "could not reload the API keys; the previous ones stay in force"),
+      onReload: (index) => logger.info({ keys: index.size }, "API keys reloaded"),
+    });
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+  live.auth.keys = keyIndex;
+  const keys: GatewayKeys = {
+    store: keyStore,
+    limiter: new InMemoryKeyLimiter({ spendSince: (id, since) => store.keySpend(id, since) }),
+    now: Date.now,
+    reload: () => keyIndex.reload(),
+  };
+  const ctx: GatewayContext = { ...live, store, logger, keys, routing: routingPolicy(config) };
   const { server, settled, websockets } = createGatewayServer(ctx);
   const host = bindAddress(options.bind ?? config.gateway?.bind ?? "loopback");
   const port = portFlag ?? config.gateway?.port ?? DEFAULT_GATEWAY_PORT;
@@ -116,7 +140,7 @@ export async function runGateway(options: GatewayOptions, verbose: boolean): Pro
         auth: ctx.auth,
       });
       assertServable(rebuilt.runtime);
-      Object.assign(ctx, rebuilt);
+      Object.assign(ctx, rebuilt, { routing: routingPolicy(next, ctx.routing) });
       applyTimeouts(server, ctx.clientLimits);
       if (setUp()) void ctx.runtime.catalog();
       logger.info({ chatCompletions: ctx.endpoints.chatCompletions, responses: ctx.endpoints.responses }, "config reloaded");
@@ -165,6 +189,7 @@ export async function runGateway(options: GatewayOptions, verbose: boolean): Pro
     }
     stopping = true;
     stopWatching();
+    keyIndex.close();
     logger.info({ signal, drainMs }, "shutting down: no new connections; in-flight requests may finish");
     server.close(() => {
       // The connections are gone, but the handlers of cut streams are still recording them:

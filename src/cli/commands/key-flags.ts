@@ -1,8 +1,10 @@
-import { agentIds } from "../../agents/agent-config.js";
+import { parseKeyName, resolveKeyAgents, resolveKeyModels } from "../../agents/key-scope.js";
 import type { ModelRuntime } from "../../models/model-runtime.js";
-import { InvalidRequestError, NotFoundError } from "../../shared/errors.js";
+import { InvalidRequestError } from "../../shared/errors.js";
 import { BUDGET_PERIODS, type BudgetPeriod, type KeyPatch, type KeyRecord, type KeyScope } from "../../store/key-store.js";
 import { parseDuration, parsePositiveInt, parseUsd } from "../parse-values.js";
+
+export { parseKeyName, resolveKeyAgents, resolveKeyModels };
 
 /** Commander's view of the flags: `--no-x` gives `false` (clear it, `keys update` only). */
 export interface KeyFlags {
@@ -16,52 +18,6 @@ export interface KeyFlags {
   budgetPeriod?: string;
   expires?: string | false;
   json?: boolean;
-}
-
-const NAME = /^[A-Za-z0-9][A-Za-z0-9 ._@-]{0,63}$/;
-
-export function parseKeyName(name: string): string {
-  if (!NAME.test(name))
-    throw new InvalidRequestError(
-      `key name ${JSON.stringify(name)} must be 1-64 letters, digits, spaces, '.', '_', '@' or '-', starting with a letter or digit`,
-      { param: "name" },
-    );
-  return name;
-}
-
-/** `--models a b` and `--models a,b` both work. */
-const splitList = (values: string[]) =>
-  [...new Set(values.flatMap((value) => value.split(",")).map((value) => value.trim()))].filter(Boolean);
-
-/**
- * Each entry resolved as the gateway would (an alias or `provider/model`), to its canonical ref,
- * and found in the provider's catalog (discovered and cached like `models list`, plus configured
- * models): a typo must not make a key that can use nothing.
- */
-export async function resolveKeyModels(runtime: ModelRuntime, values: string[]): Promise<string[]> {
-  const refs: string[] = [];
-  for (const value of splitList(values)) {
-    const ref = runtime.resolveRef(value);
-    const catalog = (await runtime.catalog("auto", [ref.provider])).providers.get(ref.provider);
-    if (!catalog?.all.some((model) => model.id === ref.baseId)) {
-      const why = catalog?.source === "builtin" ? ` (its catalog could not be discovered: ${catalog.error ?? "offline"})` : "";
-      throw new NotFoundError(
-        `unknown model ${JSON.stringify(value)}: the ${ref.provider} catalog has no ${ref.baseId}${why}; see openclaw models list`,
-        { code: "model_not_found", param: "models" },
-      );
-    }
-    if (!refs.includes(ref.ref)) refs.push(ref.ref);
-  }
-  return refs;
-}
-
-export function resolveKeyAgents(runtime: ModelRuntime, values: string[]): string[] {
-  const known = agentIds(runtime.config);
-  const agents = splitList(values);
-  const unknown = agents.find((agent) => !known.includes(agent));
-  if (unknown !== undefined)
-    throw new NotFoundError(`unknown agent ${JSON.stringify(unknown)}: agents are ${known.join(", ")}`, { param: "agents" });
-  return agents;
 }
 
 function parsePeriod(text: string): BudgetPeriod {

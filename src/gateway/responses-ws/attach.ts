@@ -5,6 +5,7 @@ import type WebSocket from "ws";
 import type { WebSocketServer } from "ws";
 import { InvalidRequestError, NotFoundError, OpenClawError, RateLimitError } from "../../shared/errors.js";
 import type { GatewayContext } from "../context.js";
+import type { Caller } from "../key-guard.js";
 import { errorEvent } from "./client-events.js";
 import type { ConnectionSettings, ResponsesConnection } from "./connection.js";
 import { adoptProtocolToken, checkOrigin, credentialKey, refuseUpgrade, selectProtocol } from "./handshake.js";
@@ -66,7 +67,8 @@ export function attachResponsesWebSocket(
   const perCredential = new Map<string, number>();
   let draining = false;
 
-  const admit = (request: IncomingMessage): void => {
+  /** Every refusal as an error; the caller (an API key, or null for the gateway token) when admitted. */
+  const admit = (request: IncomingMessage): Caller => {
     const path = (request.url ?? "/").split("?")[0];
     if (options.isRefused(request.socket))
       throw new RateLimitError("too many open connections from this client (gateway.http.maxConnectionsPerClient)", {
@@ -79,16 +81,18 @@ export function attachResponsesWebSocket(
     if (draining) throw new OpenClawError("the gateway is shutting down", { status: 503, type: "server_error", code: "shutting_down" });
     checkOrigin(ctx, request);
     adoptProtocolToken(request);
-    ctx.auth.check(request);
+    const caller = ctx.auth.check(request);
     if (!ctx.endpoints.responses) {
       const key = "gateway.http.endpoints.responses.enabled";
       throw new NotFoundError(`${PATH} is disabled: set ${key} to true (openclaw config set ${key} true)`, { code: "endpoint_disabled" });
     }
+    return caller;
   };
 
   server.on("upgrade", (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    let caller: Caller;
     try {
-      admit(request);
+      caller = admit(request);
     } catch (error) {
       refuseUpgrade(socket, error);
       return;
@@ -100,16 +104,16 @@ export function attachResponsesWebSocket(
             wss: new ws.WebSocketServer({ noServer: true, clientTracking: false, handleProtocols: selectProtocol }),
             connection,
           };
-          upgrade(loaded, request, socket, head);
+          upgrade(loaded, request, socket, head, caller);
         },
         (error: Error) => refuseUpgrade(socket, new OpenClawError(`WebSocket support failed to load: ${error.message}`, { status: 500 })),
       );
       return;
     }
-    upgrade(loaded, request, socket, head);
+    upgrade(loaded, request, socket, head, caller);
   });
 
-  const upgrade = ({ wss, connection: code }: Loaded, request: IncomingMessage, socket: Duplex, head: Buffer) => {
+  const upgrade = ({ wss, connection: code }: Loaded, request: IncomingMessage, socket: Duplex, head: Buffer, caller: Caller) => {
     const settings = settingsOf(ctx);
     const credential = credentialKey(request);
     // The bound is per message, as a POST body's: a response.create is that body.
@@ -122,7 +126,7 @@ export function attachResponsesWebSocket(
         return;
       }
       perCredential.set(credential, count);
-      const connection = new code.ResponsesConnection(ctx, ws, request, settings, options.track);
+      const connection = new code.ResponsesConnection(ctx, ws, request, settings, options.track, caller);
       open.add(connection);
       ws.once("close", () => {
         open.delete(connection);

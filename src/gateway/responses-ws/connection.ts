@@ -2,6 +2,7 @@ import type { IncomingMessage } from "node:http";
 import { performance } from "node:perf_hooks";
 import WebSocket from "ws";
 import type { GatewayContext, RequestLog } from "../context.js";
+import type { Caller } from "../key-guard.js";
 import { outputToMessages } from "../responses/response-object.js";
 import { type EventSink, streamResponseTurn } from "../responses/run-response.js";
 import { withLedgerEntry } from "../routes/request-ledger.js";
@@ -47,6 +48,8 @@ export class ResponsesConnection {
     settings: ConnectionSettings,
     /** Lets the server's drain wait for a turn's recording. */
     private readonly track: (work: Promise<void>) => void,
+    /** The API key the upgrade authenticated (null: the gateway token); its scope and limits apply to every response. */
+    private readonly caller: Caller = null,
   ) {
     this.cache = new ConnectionCache(ctx.maxBodyBytes);
     ws.on("message", (data: Buffer, isBinary: boolean) => this.receive(data, isBinary));
@@ -107,7 +110,7 @@ export class ResponsesConnection {
     }
     const turn = { controller: new AbortController() };
     this.turn = turn;
-    const work = this.run(body, turn).finally(() => this.endTurn(turn));
+    const work = this.run(body, turn, data.length).finally(() => this.endTurn(turn));
     this.track(work);
   }
 
@@ -122,29 +125,37 @@ export class ResponsesConnection {
     if (this.closing) this.closeWhenIdle(this.closing);
   }
 
-  private async run(body: ReturnType<typeof parseClientEvent>, turn: { controller: AbortController }): Promise<void> {
+  private async run(body: ReturnType<typeof parseClientEvent>, turn: { controller: AbortController }, bodyBytes: number): Promise<void> {
     const started = performance.now();
     const log: RequestLog = {};
     try {
-      await withLedgerEntry(this.ctx, NO_HEADERS, "responses", async (entry) => {
-        await streamResponseTurn(
-          this.ctx,
-          {
-            body,
-            request: this.request,
-            signal: turn.controller.signal,
-            log,
-            entry,
-            previous: async (id) => {
-              const previous = this.cache.get(id) ?? (await this.ctx.store.getResponse(id));
-              if (!previous) throw previousNotFound(id);
-              return previous;
+      await withLedgerEntry(
+        this.ctx,
+        NO_HEADERS,
+        "responses",
+        async (entry) => {
+          await streamResponseTurn(
+            this.ctx,
+            {
+              body,
+              request: this.request,
+              signal: turn.controller.signal,
+              log,
+              entry,
+              caller: this.caller,
+              bodyBytes,
+              previous: async (id) => {
+                const previous = this.cache.get(id) ?? (await this.ctx.store.getResponse(id));
+                if (!previous) throw previousNotFound(id);
+                return previous;
+              },
+              finished: (final, history) => this.cache.put(final.id, { history, output: outputToMessages(final.output) }),
             },
-            finished: (final, history) => this.cache.put(final.id, { history, output: outputToMessages(final.output) }),
-          },
-          this.sink(turn),
-        );
-      });
+            this.sink(turn),
+          );
+        },
+        this.caller?.id ?? null,
+      );
     } catch (error) {
       log.error = error instanceof Error ? error.message : String(error);
       if (!(error instanceof Error) || !("status" in error)) this.ctx.logger.error({ err: error }, "unexpected error");

@@ -5,8 +5,9 @@ import { costOf, planSession } from "../../agents/session.js";
 import { errorCode, InvalidRequestError, isOpenClawError, OpenClawError } from "../../shared/errors.js";
 import type { ChatMessage, Usage } from "../../shared/wire.js";
 import type { TurnRecord } from "../../store/session-store.js";
-import { type GatewayContext, header, logFallbacks, type RequestLog } from "../context.js";
+import { type GatewayContext, header, type RequestLog, runOptions } from "../context.js";
 import { expectObject } from "../http.js";
+import { admitKey, type Caller, checkAgentScope, type KeyGrant, maxOutputOf, scopeChain } from "../key-guard.js";
 import { contentSetting, type LedgerEntry } from "../routes/request-ledger.js";
 import { chatFields, inputToMessages, type ResponsesRequest } from "./request-to-chat.js";
 import { completeResponse, newId, outputItems, outputToMessages, type ResponseObject, responseShell } from "./response-object.js";
@@ -29,6 +30,12 @@ export interface ResponseTurn {
   signal: AbortSignal;
   log: RequestLog;
   entry: LedgerEntry;
+  /** The API key calling (null: the gateway token): its scope and limits apply to every turn. */
+  caller: Caller;
+  /** Size of the request as received, for the key's TPM estimate. */
+  bodyBytes: number;
+  /** The key's grant, before anything is sent (HTTP sets its `x-ratelimit-*` headers). */
+  onGrant?(grant: KeyGrant | undefined): void;
   /** The conversation behind `previous_response_id`; throws the transport's not-found error. */
   previous(id: string): Promise<Conversation>;
   /**
@@ -80,7 +87,10 @@ type ModelRefOf = Parameters<GatewayContext["runtime"]["findModel"]>[0];
 /** Everything both answers (whole or streamed) need, resolved before the model is called. */
 async function prepare(ctx: GatewayContext, turn: ResponseTurn) {
   const { body, request, entry, log } = turn;
-  const { agent, chain } = await routeRequest(ctx.runtime, { model: body.model, agentHeader: header(request, "x-openclaw-agent-id") });
+  const routed = await routeRequest(ctx.runtime, { model: body.model, agentHeader: header(request, "x-openclaw-agent-id") });
+  const { agent } = routed;
+  checkAgentScope(turn.caller, agent.id);
+  const chain = scopeChain(turn.caller, routed.chain);
   log.agent = entry.agentId = agent.id;
   // The model it is meant for, until one answers (a failure is recorded against the first asked).
   if (chain[0]) entry.use(chain[0]);
@@ -164,6 +174,9 @@ async function prepare(ctx: GatewayContext, turn: ResponseTurn) {
     });
   };
 
+  // Last, once everything that can refuse the request has: a refused request costs the key nothing.
+  entry.grant = await admitKey(ctx.keys, turn.caller, { bodyBytes: turn.bodyBytes, maxOutputTokens: maxOutputOf(body) });
+  turn.onGrant?.(entry.grant);
   return { chain, conversation, messages: [...system, ...conversation], fields: chatFields(body), id, createdAt, save, remember };
 }
 
@@ -175,7 +188,7 @@ export async function completeResponseTurn(
 ): Promise<void> {
   const { body, signal, log, entry } = turn;
   const { chain, messages, fields, id, createdAt, save, remember } = await prepare(ctx, turn);
-  const { ref, result } = await completeChat(ctx.runtime, chain, { ...fields, messages }, { signal, onFallback: logFallbacks(ctx) });
+  const { ref, result } = await completeChat(ctx.runtime, chain, { ...fields, messages }, runOptions(ctx, signal, entry.requestId));
   log.model = ref.ref;
   entry.use(ref);
   const choice = result.choices?.[0];
@@ -210,7 +223,7 @@ export async function streamResponseTurn(ctx: GatewayContext, turn: ResponseTurn
     ctx.runtime,
     chain,
     { ...fields, messages, stream_options: { include_usage: true } },
-    { signal, onFallback: logFallbacks(ctx) },
+    runOptions(ctx, signal, entry.requestId),
   );
   log.model = ref.ref;
   entry.use(ref);

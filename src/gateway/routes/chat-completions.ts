@@ -7,8 +7,9 @@ import { InvalidRequestError, isOpenClawError, OpenClawError } from "../../share
 import type { ChatCompletionRequest, ChatMessage, Usage } from "../../shared/wire.js";
 import type { TurnRecord } from "../../store/session-store.js";
 import { relayChatStream } from "../chat-stream.js";
-import { type GatewayContext, header, logFallbacks, type RequestLog, type RouteHandler } from "../context.js";
-import { abortOnClientClose, expectObject, readJsonBody, sendJson } from "../http.js";
+import { type GatewayContext, header, type RequestLog, type RouteHandler, runOptions } from "../context.js";
+import { abortOnClientClose, bodyBytesOf, expectObject, readJsonBody, sendJson } from "../http.js";
+import { admitKey, applyGrantHeaders, type Caller, checkAgentScope, maxOutputOf, scopeChain } from "../key-guard.js";
 import { endEventStream, startEventStream, writeEvent } from "../sse.js";
 import { contentSetting, type LedgerEntry, withLedgerEntry } from "./request-ledger.js";
 
@@ -30,8 +31,8 @@ async function price(ctx: GatewayContext, ref: ModelRef, usage: Usage | null): P
   return costOf(usage, (await ctx.runtime.findModel(ref))?.cost);
 }
 
-export const handleChatCompletions: RouteHandler = (ctx, request, response, log) =>
-  withLedgerEntry(ctx, request, "chat.completions", (entry) => chatCompletions(ctx, request, response, log, entry));
+export const handleChatCompletions: RouteHandler = (ctx, request, response, log, caller) =>
+  withLedgerEntry(ctx, request, "chat.completions", (entry) => chatCompletions(ctx, request, response, log, entry, caller), caller?.id);
 
 async function chatCompletions(
   ctx: GatewayContext,
@@ -39,9 +40,15 @@ async function chatCompletions(
   response: ServerResponse,
   log: RequestLog,
   entry: LedgerEntry,
+  caller: Caller,
 ): Promise<void> {
   const body = validate(await readJsonBody(request, ctx.maxBodyBytes));
-  const { agent, chain } = await routeRequest(ctx.runtime, { model: body.model, agentHeader: header(request, "x-openclaw-agent-id") });
+  const routed = await routeRequest(ctx.runtime, { model: body.model, agentHeader: header(request, "x-openclaw-agent-id") });
+  const { agent } = routed;
+  checkAgentScope(caller, agent.id);
+  const chain = scopeChain(caller, routed.chain);
+  entry.grant = await admitKey(ctx.keys, caller, { bodyBytes: bodyBytesOf(request), maxOutputTokens: maxOutputOf(body) });
+  applyGrantHeaders(response, entry.grant);
   const session = planSession(agent.id, header(request, "x-openclaw-session-key"), body.user, contentSetting(ctx));
   log.agent = entry.agentId = agent.id;
   // The model it is meant for, until one answers (a failure is recorded against the first asked).
@@ -73,7 +80,7 @@ async function chatCompletions(
   const signal = abortOnClientClose(response);
 
   if (body.stream !== true) {
-    const { ref, result } = await completeChat(ctx.runtime, chain, { ...fields, messages }, { signal, onFallback: logFallbacks(ctx) });
+    const { ref, result } = await completeChat(ctx.runtime, chain, { ...fields, messages }, runOptions(ctx, signal, entry.requestId));
     log.model = ref.ref;
     entry.use(ref);
     result.model = ref.ref;
@@ -85,7 +92,7 @@ async function chatCompletions(
   const includeUsage = body.stream_options?.include_usage === true;
   // Always ask the upstream for usage: accounting needs real numbers, not zeros.
   const upstreamBody = { ...fields, messages, stream_options: { ...body.stream_options, include_usage: true } };
-  const { ref, result: stream } = await streamChat(ctx.runtime, chain, upstreamBody, { signal, onFallback: logFallbacks(ctx) });
+  const { ref, result: stream } = await streamChat(ctx.runtime, chain, upstreamBody, runOptions(ctx, signal, entry.requestId));
   log.model = ref.ref;
   entry.use(ref);
   startEventStream(response);

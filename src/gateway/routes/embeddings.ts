@@ -8,7 +8,8 @@ import { AuthenticationError, InvalidRequestError } from "../../shared/errors.js
 import { decodeFloat32Base64, encodeFloat32Base64 } from "../../shared/float32-base64.js";
 import type { EmbeddingsRequest } from "../../shared/wire.js";
 import { type GatewayContext, header, type RouteHandler } from "../context.js";
-import { abortOnClientClose, expectObject, readJsonBody, sendJson } from "../http.js";
+import { abortOnClientClose, bodyBytesOf, expectObject, readJsonBody, sendJson } from "../http.js";
+import { admitKey, applyGrantHeaders, checkAgentScope, scopeChain } from "../key-guard.js";
 import { withLedgerEntry } from "./request-ledger.js";
 
 const isTokens = (value: unknown): value is number[] =>
@@ -53,15 +54,28 @@ function embeddingModel(runtime: ModelRuntime, model: string | undefined, agentH
   );
 }
 
-export const handleEmbeddings: RouteHandler = (ctx, request, response, log) =>
-  withLedgerEntry(ctx, request, "embeddings", async (entry) => {
-    const body = validate(await readJsonBody(request, ctx.maxBodyBytes));
-    const ref = embeddingModel(ctx.runtime, body.model, header(request, "x-openclaw-agent-id"));
-    log.model = ref.ref;
-    entry.use(ref);
-    const usage = await embed(ctx, ref, body, response);
-    entry.record("ok", usage, costOf(usage, (await ctx.runtime.findModel(ref))?.cost));
-  });
+export const handleEmbeddings: RouteHandler = (ctx, request, response, log, caller) =>
+  withLedgerEntry(
+    ctx,
+    request,
+    "embeddings",
+    async (entry) => {
+      const body = validate(await readJsonBody(request, ctx.maxBodyBytes));
+      const agentHeader = header(request, "x-openclaw-agent-id");
+      // An agent is only involved when the client names one or leaves the model to it (memorySearch).
+      if (caller?.agents && (agentHeader || !body.model || agentIdFromModel(body.model) !== undefined))
+        checkAgentScope(caller, pickAgent(ctx.runtime, body.model, agentHeader).agent.id);
+      const ref = embeddingModel(ctx.runtime, body.model, agentHeader);
+      scopeChain(caller, [ref]);
+      log.model = ref.ref;
+      entry.use(ref);
+      entry.grant = await admitKey(ctx.keys, caller, { bodyBytes: bodyBytesOf(request), maxOutputTokens: undefined });
+      applyGrantHeaders(response, entry.grant);
+      const usage = await embed(ctx, ref, body, response);
+      entry.record("ok", usage, costOf(usage, (await ctx.runtime.findModel(ref))?.cost));
+    },
+    caller?.id,
+  );
 
 async function embed(
   ctx: GatewayContext,

@@ -4,6 +4,7 @@ import type { CatalogModel } from "../../providers/provider.js";
 import { NotFoundError } from "../../shared/errors.js";
 import { type GatewayContext, header, type RouteHandler } from "../context.js";
 import { sendJson } from "../http.js";
+import { type Caller, checkAgentScope, keySees } from "../key-guard.js";
 
 export interface ModelEntry {
   id: string;
@@ -74,11 +75,18 @@ async function listModels(ctx: GatewayContext, agentHeader: string | undefined):
   return entries;
 }
 
-export const handleListModels: RouteHandler = async (ctx, request, response) => {
-  sendJson(response, 200, { object: "list", data: await listModels(ctx, header(request, "x-openclaw-agent-id")) });
+/** The list, narrowed to what the caller's key may use (a key never sees a model it cannot call). */
+async function callerModels(ctx: GatewayContext, agentHeader: string | undefined, caller: Caller): Promise<ModelEntry[]> {
+  if (caller?.agents && agentHeader) checkAgentScope(caller, agentHeader);
+  const entries = await listModels(ctx, agentHeader);
+  return caller?.models ? entries.filter((entry) => keySees(caller, entry.id)) : entries;
+}
+
+export const handleListModels: RouteHandler = async (ctx, request, response, _log, caller) => {
+  sendJson(response, 200, { object: "list", data: await callerModels(ctx, header(request, "x-openclaw-agent-id"), caller) });
 };
 
-export const handleGetModel: RouteHandler = async (ctx, request, response) => {
+export const handleGetModel: RouteHandler = async (ctx, request, response, _log, caller) => {
   const raw = (request.url ?? "").split("?")[0]?.slice("/v1/models/".length) ?? "";
   let id: string;
   try {
@@ -86,7 +94,7 @@ export const handleGetModel: RouteHandler = async (ctx, request, response) => {
   } catch {
     id = raw;
   }
-  const entries = await listModels(ctx, header(request, "x-openclaw-agent-id"));
+  const entries = await callerModels(ctx, header(request, "x-openclaw-agent-id"), caller);
   let found = entries.find((entry) => entry.id === id);
   if (!found) {
     // An alias names a model too.

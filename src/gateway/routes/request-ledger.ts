@@ -6,6 +6,7 @@ import { isOpenClawError } from "../../shared/errors.js";
 import type { RequestRecord } from "../../store/usage-ledger.js";
 import type { GatewayContext } from "../context.js";
 import { ClientAbortError } from "../http.js";
+import type { KeyGrant } from "../key-guard.js";
 
 const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -35,6 +36,10 @@ export class LedgerEntry {
   agentId: string | null = null;
   sessionKey: string | null = null;
   stream = false;
+  /** The virtual key's id; null for the gateway token. */
+  keyId: string | null = null;
+  /** The key's admission: settled with this row's usage and cost when the row is recorded (released without usage). */
+  grant: KeyGrant | undefined;
   private model: ModelRef | null = null;
   private recorded = false;
 
@@ -53,10 +58,13 @@ export class LedgerEntry {
   record(status: RequestRecord["status"], usage: UsageLike | null, cost: number | null, error?: string): void {
     if (this.recorded) return;
     this.recorded = true;
+    // One figure for the ledger and the budget; a stream's usage is the one the relay saw at its end.
+    this.grant?.settle(usage, cost);
     this.ctx.store.recordRequest({
       requestId: this.requestId,
       at: this.at,
       agentId: this.agentId,
+      keyId: this.keyId,
       model: this.model?.ref ?? null,
       provider: this.model?.provider ?? null,
       endpoint: this.endpoint,
@@ -79,14 +87,16 @@ export class LedgerEntry {
   }
 }
 
-/** Runs a route with its ledger entry: whatever happens, the request is recorded once. */
+/** Runs a route with its ledger entry: whatever happens, the request is recorded once (and its key's grant settled). */
 export async function withLedgerEntry(
   ctx: GatewayContext,
   request: Pick<IncomingMessage, "headers">,
   endpoint: string,
   run: (entry: LedgerEntry) => Promise<void>,
+  keyId: string | null = null,
 ): Promise<void> {
   const entry = new LedgerEntry(ctx, request, endpoint);
+  entry.keyId = keyId;
   try {
     await run(entry);
   } catch (error) {

@@ -1,6 +1,7 @@
 import { NotFoundError } from "../../shared/errors.js";
 import type { RouteHandler } from "../context.js";
-import { abortOnClientClose, readJsonBody, sendJson } from "../http.js";
+import { abortOnClientClose, bodyBytesOf, readJsonBody, sendJson } from "../http.js";
+import { applyGrantHeaders } from "../key-guard.js";
 import {
   completeResponseTurn,
   type EventSink,
@@ -23,31 +24,40 @@ function storedId(request: { url?: string | undefined }): string {
 const notFound = (id: string, param: string | null = null) =>
   new NotFoundError(`Response with id '${id}' not found.`, { code: "response_not_found", param });
 
-export const handleCreateResponse: RouteHandler = (ctx, request, response, log) =>
-  withLedgerEntry(ctx, request, "responses", async (entry) => {
-    const turn: ResponseTurn = {
-      body: validateResponsesRequest(await readJsonBody(request, ctx.maxBodyBytes)),
-      request,
-      signal: abortOnClientClose(response),
-      log,
-      entry,
-      previous: async (id) => {
-        const previous = await ctx.store.getResponse(id);
-        if (!previous) throw notFound(id, "previous_response_id");
-        return previous;
-      },
-    };
-    if (turn.body.stream !== true) {
-      await completeResponseTurn(ctx, turn, (final) => sendJson(response, 200, final));
-      return;
-    }
-    const sink: EventSink = {
-      open: () => startEventStream(response),
-      send: (payload) => writeEvent(response, JSON.stringify(payload), payload.type),
-      close: () => endEventStream(response),
-    };
-    await streamResponseTurn(ctx, turn, sink);
-  });
+export const handleCreateResponse: RouteHandler = (ctx, request, response, log, caller) =>
+  withLedgerEntry(
+    ctx,
+    request,
+    "responses",
+    async (entry) => {
+      const turn: ResponseTurn = {
+        body: validateResponsesRequest(await readJsonBody(request, ctx.maxBodyBytes)),
+        request,
+        signal: abortOnClientClose(response),
+        log,
+        entry,
+        caller,
+        bodyBytes: bodyBytesOf(request),
+        onGrant: (grant) => applyGrantHeaders(response, grant),
+        previous: async (id) => {
+          const previous = await ctx.store.getResponse(id);
+          if (!previous) throw notFound(id, "previous_response_id");
+          return previous;
+        },
+      };
+      if (turn.body.stream !== true) {
+        await completeResponseTurn(ctx, turn, (final) => sendJson(response, 200, final));
+        return;
+      }
+      const sink: EventSink = {
+        open: () => startEventStream(response),
+        send: (payload) => writeEvent(response, JSON.stringify(payload), payload.type),
+        close: () => endEventStream(response),
+      };
+      await streamResponseTurn(ctx, turn, sink);
+    },
+    caller?.id,
+  );
 
 export const handleGetResponse: RouteHandler = async (ctx, request, response) => {
   const id = storedId(request);
