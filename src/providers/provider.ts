@@ -22,8 +22,10 @@ export interface CatalogModel {
   reasoning?: boolean;
   tools?: boolean;
   structuredOutput?: boolean;
-  /** Runs in a Trusted Execution Environment. */
+  /** Runs in a Trusted Execution Environment (as the provider declares it; not a proof). */
   confidentialCompute?: boolean;
+  /** The provider's own id for what serves the model (Chutes: the `chute_id` its E2EE and evidence routes take). */
+  upstreamId?: string;
   /** Hugging Face: the inference backends serving it, live ones first. */
   backends?: string[];
 }

@@ -6,6 +6,11 @@ import { CHUTES_BUILTIN_ALIASES, CHUTES_BUILTIN_MODELS, CHUTES_DEFAULT_MODEL } f
 const DEFAULT_CONTEXT_WINDOW = 128_000;
 const DEFAULT_MAX_TOKENS = 4_096;
 
+/** A chute id as `/v1/models` serves it (a UUID); anything else is dropped, as it ends up in URL paths. */
+function chuteId(value: unknown): string | undefined {
+  return typeof value === "string" && /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(value) ? value : undefined;
+}
+
 /** One `GET https://llm.chutes.ai/v1/models` entry → catalog model. TEE comes only from `confidential_compute`. */
 export function mapChutesModel(entry: ModelListEntry, builtin: CatalogModel | undefined): CatalogModel {
   const pricing = (entry.pricing ?? {}) as Record<string, unknown>;
@@ -23,6 +28,7 @@ export function mapChutesModel(entry: ModelListEntry, builtin: CatalogModel | un
     tools: features.has("tools"),
     structuredOutput: features.has("json_mode") || features.has("structured_outputs"),
     confidentialCompute: entry.confidential_compute === true,
+    upstreamId: chuteId(entry.chute_id) ?? builtin?.upstreamId,
   });
 }
 
