@@ -21,6 +21,7 @@ const chatCommands = () => import("./commands/chat.js");
 const onboardCommands = () => import("./commands/onboard.js");
 const gatewayCommands = () => import("./commands/gateway.js");
 const sessionCommands = () => import("./commands/sessions.js");
+const teeCommands = () => import("./commands/tee-verify.js");
 
 /** `--verbose` is a global option: read it from the root command. */
 const isVerbose = (command: Command) => {
@@ -198,6 +199,15 @@ State lives in ~/.openclaw (OPENCLAW_STATE_DIR); the config file is <state>/open
     .description("remove a stored credential profile and its config entry")
     .argument("<profile-id>", "profile id, e.g. chutes:manual")
     .action(lazy(authCommands, (m) => m.runAuthRemove));
+
+  const tee = program.command("tee").description("Trusted Execution Environments: check the hardware attestation of TEE models");
+  tee
+    .command("verify")
+    .description("attest the instances serving a TEE model now: TDX quote, TCB, key and certificate bindings, measurements, GPUs")
+    .argument("<model>", "provider/model or alias (e.g. chutes/zai-org/GLM-4.7-TEE), or a Chutes chute id or name")
+    .option("--json", "print the report as JSON")
+    .addHelpText("after", "\nExits 1 when no instance passes every check.\n\nExample:\n  openclaw tee verify chutes/zai-org/GLM-4.7-TEE")
+    .action(lazy(teeCommands, (m) => m.runTeeVerify));
 
   return program;
 }

@@ -37,6 +37,58 @@ export interface DiscoveryResult {
   error?: string;
 }
 
+/** One named check of an attestation: what was expected, what was seen. */
+export interface AttestationCheck {
+  name: string;
+  ok: boolean;
+  expected: string;
+  seen: string;
+  detail?: string;
+}
+
+/** One serving instance's verdict; it may be used only when `ok`. */
+export interface AttestedInstance {
+  instanceId: string;
+  ok: boolean;
+  checks: AttestationCheck[];
+  /** SHA-256 of the hardware quote that was verified (hex): what a receipt points at. */
+  quoteSha256?: string;
+  tcbStatus?: string;
+  /** The accepted measurement (name and version) the instance matched. */
+  measurement?: string;
+}
+
+/** Whether what serves a model runs in a verified Trusted Execution Environment, instance by instance. */
+export interface AttestationReport {
+  /** What was attested, in the provider's terms (Chutes: the chute id or name). */
+  target: string;
+  ok: boolean;
+  /** Epoch ms. */
+  verifiedAt: number;
+  /** Epoch ms after which the verdict is no longer relied on. */
+  expiresAt: number;
+  instances: AttestedInstance[];
+  /** Why nothing could be checked (service unreachable, refused...). */
+  error?: { message: string; status?: number };
+  /** One line naming the failed check, when not `ok`. */
+  failure?: string;
+}
+
+export interface AttestationContext {
+  config: ProviderConfig;
+  /** Where relative paths in the provider's config are resolved (the config file's directory). */
+  configDir: string;
+  /** The provider credential, asked before each verification (it may be refreshed). */
+  credential: () => Promise<string>;
+  fetch?: typeof fetch;
+  now?: () => number;
+}
+
+export interface ModelAttestor {
+  /** Attest what serves `model`; fresh skips the cache. Never throws for a refusal: the report says why. */
+  verify(model: Pick<CatalogModel, "id" | "upstreamId">, options?: { signal?: AbortSignal; fresh?: boolean }): Promise<AttestationReport>;
+}
+
 /**
  * A provider is a thin configuration of the shared OpenAI-compatible client: defaults, a
  * built-in catalog, how to read its `/models`, and hooks for its quirks. Nothing here knows
@@ -64,6 +116,8 @@ export interface ProviderDefinition {
   splitModelSuffix?(modelId: string): { baseId: string; suffix?: string };
   /** Suffixes that pin the backend choice to the router's policy. */
   lockedSuffixes?: readonly string[];
+  /** Hardware attestation of the models it marks `confidentialCompute` (loaded only when used). */
+  attestation?: { create(context: AttestationContext): Promise<ModelAttestor> };
   /** Embeddings some other way than `POST {embeddingsBaseUrl ?? baseUrl}/embeddings`. */
   embed?(
     context: { client: OpenAICompatibleClient; config: ProviderConfig; baseUrl: string },

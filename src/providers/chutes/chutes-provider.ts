@@ -45,4 +45,8 @@ export const chutesProvider: ProviderDefinition = {
   mapModel: mapChutesModel,
   // Ask the server to enforce TEE-only too, so a stale catalog can never route around it.
   requestHeaders: (config): Record<string, string> => (config.teeOnly ? { "X-TEE-Only": "true" } : {}),
+  // The attestation library (DCAP, ML-KEM, NRAS) is loaded only by what attests.
+  attestation: {
+    create: async (context) => (await import("./tee/chutes-attestation.js")).createChutesModelAttestor(context),
+  },
 };

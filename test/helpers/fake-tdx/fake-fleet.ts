@@ -44,6 +44,8 @@ export async function startFakeTeeFleet(options: {
   handle?: FakeChutesTeeHandler;
   /** The root names this URL as its CRL distribution point. */
   rootCrlUrl?: string;
+  /** The chute's id or name in the API's paths (default `openclaw/Test-Model-TEE`). */
+  chute?: string;
 }): Promise<FakeTeeFleet> {
   const now = options.now;
   const ca = await createTestCa({ now, ...(options.rootCrlUrl ? { rootCrlUrl: options.rootCrlUrl } : {}) });
@@ -102,7 +104,7 @@ export async function startFakeTeeFleet(options: {
       fingerprint: "f".repeat(64),
     },
   ];
-  const chute = "openclaw/Test-Model-TEE";
+  const chute = options.chute ?? "openclaw/Test-Model-TEE";
   const credential = `cpk_test_${randomBytes(12).toString("hex")}`;
   const tee = await startFakeChutesTee({
     chute,
