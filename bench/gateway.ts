@@ -106,6 +106,29 @@ function printScenario(scenario: Scenario, rounds: Record<Side, Round[]>): void 
 }
 
 /**
+ * Latency with one connection, one request at a time: under the closed-loop load above, p50 is
+ * mostly queueing (10 connections ÷ throughput), so "added p50" there measures throughput, not the
+ * time a request spends in the gateway. Here nothing waits behind anything.
+ */
+async function printUnloadedLatency(list: Scenario[], rounds: number): Promise<void> {
+  console.log("\n  Unloaded latency (1 connection, sequential requests; medians of rounds of 2 s): p50 / added p50 over direct");
+  for (const scenario of list) {
+    const p50s: Record<Side, number[]> = { direct: [], proxy: [], gateway: [] };
+    let errors = 0;
+    for (let round = 0; round < rounds; round++)
+      for (const side of SIDES) {
+        const load = await runLoad({ ...scenario.targets[side], connections: 1, seconds: 2 });
+        if (load.requests > 0) p50s[side].push(load.latency.p50);
+        errors += load.errors;
+      }
+    const direct = median(p50s.direct);
+    const cell = (side: Side) =>
+      `${LABEL[side]} ${ms2(median(p50s[side]))}${side === "direct" ? "" : ` (+${ms2(median(p50s[side]) - direct)})`}`;
+    console.log(`    ${scenario.name.padEnd(28)}${SIDES.map(cell).join(", ")}${errors ? `  errors ${errors}` : ""}`);
+  }
+}
+
+/**
  * Direct to the upstream, through the bare proxy (the ceiling) and through the gateway,
  * interleaved in rounds (direct, proxy, gateway, repeat) so that a noisy neighbour hits all three
  * alike; medians over rounds. Each process's CPU time per request is read from /proc: it moves
@@ -156,6 +179,7 @@ export async function benchGateway(options: { seconds: number; rounds: number; c
         printScenario(scenario, results);
       }
       clearInterval(sampler);
+      await printUnloadedLatency(list.slice(0, 2), rounds);
       console.log(
         `\n  gateway RSS: just started ${startRss.toFixed(0)} MB, idle after warm-up ${idleRss.toFixed(0)} MB (target < 60 MB), peak under load ${peakRss.toFixed(0)} MB (target < 150 MB)`,
       );

@@ -72,6 +72,7 @@ test("an unnamed chat request leaves its ledger row and no message anywhere in t
   assert.deepEqual(fields, {
     request_id: "req-private-1",
     agent_id: "main",
+    key_id: null,
     model: "chutes/Qwen/Qwen3-32B-TEE",
     provider: "chutes",
     endpoint: "chat.completions",

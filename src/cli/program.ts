@@ -1,5 +1,6 @@
 import { createRequire } from "node:module";
 import { Command } from "commander";
+import { addKeyCommands } from "./program-keys.js";
 
 // Keep this file light: every command's code is imported only when that command runs,
 // so `openclaw --help` and quick commands start fast.
@@ -22,6 +23,8 @@ const onboardCommands = () => import("./commands/onboard.js");
 const gatewayCommands = () => import("./commands/gateway.js");
 const sessionCommands = () => import("./commands/sessions.js");
 const teeCommands = () => import("./commands/tee-verify.js");
+const gatewayStatusCommands = () => import("./commands/gateway-status.js");
+const modelConfigCommands = () => import("./commands/models-config.js");
 
 /** `--verbose` is a global option: read it from the root command. */
 const isVerbose = (command: Command) => {
@@ -106,6 +109,15 @@ State lives in ~/.openclaw (OPENCLAW_STATE_DIR); the config file is <state>/open
       if (given.length) command.error(`error: unknown option '--${given[0]?.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}'`);
     })
     .action(lazy(gatewayCommands, (m) => m.runGatewayToken));
+  gateway
+    .command("status")
+    .description("whether a gateway runs for this state dir: its address, version and health (exit 1 when not)")
+    .option("--json", "print JSON")
+    .hook("preAction", (command) => {
+      const given = Object.keys(command.parent?.opts() ?? {});
+      if (given.length) command.error(`error: unknown option '--${given[0]?.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}'`);
+    })
+    .action(lazy(gatewayStatusCommands, (m) => m.runGatewayStatus));
 
   const sessions = program.command("sessions").description("conversations recorded by the gateway");
   sessions
@@ -171,7 +183,62 @@ State lives in ~/.openclaw (OPENCLAW_STATE_DIR); the config file is <state>/open
       "--check",
       "exit 1 when the default model's provider has no usable credential or a sign-in expired, 2 when one expires within 24 h",
     )
+    .option(
+      "--probe",
+      "also make a live call per provider: lists its models, then a one-token chat (may cost a token); exit 1 if one fails",
+    )
+    .option("--probe-timeout <ms>", "how long each provider may take to answer the probe (default 15000)")
     .action(lazy(statusCommands, (m) => m.runModelsStatus));
+  models
+    .command("set")
+    .description("set the default model (agents.defaults.model.primary)")
+    .argument("<model>", "provider/model or alias")
+    .option("--json", "print JSON")
+    .action(lazy(modelConfigCommands, (m) => m.runModelsSet));
+  const aliases = models.command("aliases").description("short names for models (agents.defaults.models)");
+  aliases
+    .command("list")
+    .description("built-in and configured aliases")
+    .option("--json", "print JSON")
+    .action(lazy(modelConfigCommands, (m) => m.runAliasesList));
+  aliases
+    .command("add")
+    .description("add or redefine an alias")
+    .argument("<alias>", "the short name, e.g. fast")
+    .argument("<model>", "the provider/model it stands for")
+    .option("--json", "print JSON")
+    .action(lazy(modelConfigCommands, (m) => m.runAliasesAdd));
+  aliases
+    .command("remove")
+    .description("remove an alias from the config")
+    .argument("<alias>", "the short name")
+    .option("--json", "print JSON")
+    .action(lazy(modelConfigCommands, (m) => m.runAliasesRemove));
+  const fallbacks = models
+    .command("fallbacks")
+    .description("models tried in order when the default fails (agents.defaults.model.fallbacks)");
+  fallbacks
+    .command("list")
+    .description("the fallbacks, in order")
+    .option("--json", "print JSON")
+    .action(lazy(modelConfigCommands, (m) => m.runFallbacksList));
+  fallbacks
+    .command("add")
+    .description("add a fallback at the end")
+    .argument("<model>", "provider/model or alias")
+    .option("--json", "print JSON")
+    .action(lazy(modelConfigCommands, (m) => m.runFallbacksAdd));
+  fallbacks
+    .command("remove")
+    .description("remove a fallback")
+    .argument("<model>", "as listed by `models fallbacks list`")
+    .option("--json", "print JSON")
+    .action(lazy(modelConfigCommands, (m) => m.runFallbacksRemove));
+  fallbacks
+    .command("clear")
+    .description("remove every fallback")
+    .option("--json", "print JSON")
+    .action(lazy(modelConfigCommands, (m) => m.runFallbacksClear));
   const auth = models.command("auth").description("manage provider credentials in the credential store");
   auth
     .command("paste-token")
@@ -208,6 +275,7 @@ State lives in ~/.openclaw (OPENCLAW_STATE_DIR); the config file is <state>/open
     .option("--json", "print the report as JSON")
     .addHelpText("after", "\nExits 1 when no instance passes every check.\n\nExample:\n  openclaw tee verify chutes/zai-org/GLM-4.7-TEE")
     .action(lazy(teeCommands, (m) => m.runTeeVerify));
+  addKeyCommands(program, lazy);
 
   return program;
 }

@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from "node:crypto";
+import { hash, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import { AuthenticationError, RateLimitError } from "../shared/errors.js";
 import { LOOPBACK_CLIENT, socketClientKey } from "./client-address.js";
@@ -9,7 +9,8 @@ export interface RateLimitPolicy extends LockoutPolicy {
   exemptLoopback: boolean;
 }
 
-const digest = (value: string) => createHash("sha256").update(value).digest();
+// One-shot hashing: no Hash object per request.
+const digest = (value: string) => hash("sha256", value, "buffer");
 
 /**
  * `Authorization: Bearer <token or password>`, compared in constant time. With a rate-limit

@@ -23,17 +23,26 @@ export interface StreamOutcome {
 
 /**
  * The chunk's JSON with our `provider/model` name. An unchanged chunk is passed on as the
- * upstream wrote it, with only the model name swapped, to avoid re-serialising every token.
+ * upstream wrote it, with only the model name swapped, to avoid re-serialising every token; the
+ * two `"model":…` texts are built once per stream (per upstream name), not per token.
  */
-function relabel(chunk: StreamedChunk, changed: boolean, model: string): string {
-  const raw = chunk[RAW_EVENT];
-  if (!changed && raw !== undefined && typeof chunk.model === "string") {
-    const field = `"model":${JSON.stringify(chunk.model)}`;
-    const at = raw.indexOf(field);
-    if (at >= 0) return `${raw.slice(0, at)}"model":${JSON.stringify(model)}${raw.slice(at + field.length)}`;
-  }
-  chunk.model = model;
-  return JSON.stringify(chunk);
+function createRelabel(model: string): (chunk: StreamedChunk, changed: boolean) => string {
+  const ours = `"model":${JSON.stringify(model)}`;
+  let upstream: string | undefined;
+  let theirs = "";
+  return (chunk, changed) => {
+    const raw = chunk[RAW_EVENT];
+    if (!changed && raw !== undefined && typeof chunk.model === "string") {
+      if (chunk.model !== upstream) {
+        upstream = chunk.model;
+        theirs = `"model":${JSON.stringify(upstream)}`;
+      }
+      const at = raw.indexOf(theirs);
+      if (at >= 0) return raw.slice(0, at) + ours + raw.slice(at + theirs.length);
+    }
+    chunk.model = model;
+    return JSON.stringify(chunk);
+  };
 }
 
 /**
@@ -57,6 +66,7 @@ export async function relayChatStream(
   let streamed = 0;
   let argumentChars = 0;
   const toolCalls: Array<{ id?: string; type: string; function: { name: string; arguments: string } }> = [];
+  const relabel = createRelabel(options.model);
 
   /** One chunk, synchronously; a promise only when the client needs to drain. */
   const handle = (chunk: StreamedChunk): Promise<void> | undefined => {
@@ -98,7 +108,7 @@ export async function relayChatStream(
       }
     }
     if (choices.length > 0) roleSent = true;
-    return writeEvent(response, relabel(chunk, changed, options.model));
+    return writeEvent(response, relabel(chunk, changed));
   };
 
   const batched = stream as BatchedChunks;

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Socket } from "node:net";
 import { InvalidRequestError, isOpenClawError, OpenClawError, RateLimitError, UpstreamError } from "../shared/errors.js";
 import { DEFAULT_MAX_JSON_DEPTH, exceedsJsonDepth } from "../shared/json-depth.js";
 
@@ -151,19 +152,43 @@ export function expectObject<T>(body: unknown): T {
 
 const clientSignals = new WeakMap<ServerResponse, AbortSignal>();
 
+/** A connection's abort signal, and its latest response (responses on one connection finish in order). */
+interface ConnectionAbort {
+  controller: AbortController;
+  latest: ServerResponse;
+}
+const connectionAborts = new WeakMap<Socket, ConnectionAbort>();
+
 /**
  * A signal that fires when the client goes away before the response is complete. The server
  * creates it when the request arrives, so a client gone during routing is caught too; routes get
- * the same signal.
+ * the same signal. It is made once per connection, not per request (an AbortController cost more
+ * than hashing the bearer token): requests on a keep-alive connection follow one another, a
+ * response is only cut by closing its connection, and the connection closing with its latest
+ * response unfinished is exactly "the client went away".
  */
 export function abortOnClientClose(response: ServerResponse): AbortSignal {
   const existing = clientSignals.get(response);
   if (existing) return existing;
-  const controller = new AbortController();
-  if (response.destroyed) controller.abort();
-  response.on("close", () => {
-    if (!response.writableFinished) controller.abort();
-  });
-  clientSignals.set(response, controller.signal);
-  return controller.signal;
+  const socket = response.socket;
+  let signal: AbortSignal;
+  if (!socket || response.destroyed || socket.destroyed) {
+    const controller = new AbortController();
+    if (response.destroyed || socket?.destroyed) controller.abort();
+    signal = controller.signal;
+  } else {
+    let connection = connectionAborts.get(socket);
+    if (!connection) {
+      const state: ConnectionAbort = { controller: new AbortController(), latest: response };
+      socket.once("close", () => {
+        if (!state.latest.writableFinished) state.controller.abort();
+      });
+      connectionAborts.set(socket, state);
+      connection = state;
+    }
+    connection.latest = response;
+    signal = connection.controller.signal;
+  }
+  clientSignals.set(response, signal);
+  return signal;
 }

@@ -15,6 +15,10 @@ export const DEFAULT_MAX_JSON_DEPTH = 64;
  * about one memchr. Malformed JSON is left for JSON.parse to refuse.
  */
 export function exceedsJsonDepth(text: string, maxDepth: number): boolean {
+  // Nesting deeper than maxDepth takes maxDepth + 1 opening brackets and as many closing ones: a
+  // shorter text cannot (unclosed brackets are malformed, and JSON.parse refuses them). Most
+  // stream events are this short, so they skip the scan.
+  if (text.length < 2 * (maxDepth + 1)) return false;
   let depth = 0;
   const length = text.length;
   for (let i = 0; i < length; i++) {

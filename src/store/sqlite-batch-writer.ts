@@ -67,10 +67,13 @@ export function createBatchWriter(db: Database.Database): (batch: RecordBatch) =
     INSERT INTO turns (session_key, at, endpoint, model, status, error, input, output, usage, cost)
     VALUES (@sessionKey, @at, @endpoint, @model, @status, @error, @input, @output, @usage, @cost)`);
   const insertRequest = db.prepare(`
-    INSERT INTO requests (at, request_id, agent_id, model, provider, endpoint, status, error,
+    INSERT INTO requests (at, request_id, agent_id, key_id, model, provider, endpoint, status, error,
       prompt_tokens, completion_tokens, cached_tokens, cost, latency_ms, session_key, stream)
-    VALUES (@at, @requestId, @agentId, @model, @provider, @endpoint, @status, @error,
+    VALUES (@at, @requestId, @agentId, @keyId, @model, @provider, @endpoint, @status, @error,
       @promptTokens, @completionTokens, @cachedTokens, @cost, @latencyMs, @sessionKey, @stream)`);
+  const addKeySpend = db.prepare(`
+    INSERT INTO key_spend (key_id, cost, requests) VALUES (?, ?, 1)
+    ON CONFLICT (key_id) DO UPDATE SET cost = cost + excluded.cost, requests = requests + 1`);
   return db.transaction(({ turns, requests }: RecordBatch) => {
     for (const session of sessionTotals(turns)) upsertSession.run(session);
     for (const turn of turns) {
@@ -87,6 +90,9 @@ export function createBatchWriter(db: Database.Database): (batch: RecordBatch) =
         cost: turn.cost,
       });
     }
-    for (const request of requests) insertRequest.run({ ...request, error: request.error ?? null, stream: request.stream ? 1 : 0 });
+    for (const request of requests) {
+      insertRequest.run({ ...request, keyId: request.keyId ?? null, error: request.error ?? null, stream: request.stream ? 1 : 0 });
+      if (request.keyId) addKeySpend.run(request.keyId, request.cost ?? 0);
+    }
   });
 }

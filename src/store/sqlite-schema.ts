@@ -1,3 +1,5 @@
+import type Database from "better-sqlite3";
+
 /**
  * The session database: sessions with their turns (cascading), stored `/v1/responses` results,
  * and the usage ledger (`requests`: one metadata row per request, no content).
@@ -44,6 +46,7 @@ CREATE TABLE IF NOT EXISTS requests (
   at INTEGER NOT NULL,
   request_id TEXT NOT NULL,
   agent_id TEXT,
+  key_id TEXT,
   model TEXT,
   provider TEXT,
   endpoint TEXT NOT NULL,
@@ -58,4 +61,20 @@ CREATE TABLE IF NOT EXISTS requests (
   stream INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS requests_at ON requests (at);
+CREATE TABLE IF NOT EXISTS key_spend (
+  key_id TEXT PRIMARY KEY,
+  cost REAL NOT NULL DEFAULT 0,
+  requests INTEGER NOT NULL DEFAULT 0
+);
 `;
+
+/**
+ * Changes to databases created by older versions, each idempotent: `CREATE TABLE IF NOT EXISTS`
+ * leaves an existing table as it was.
+ */
+export function migrateSchema(db: Database.Database): void {
+  const columns = db.prepare("PRAGMA table_info(requests)").all() as Array<{ name: string }>;
+  if (!columns.some((column) => column.name === "key_id")) db.exec("ALTER TABLE requests ADD COLUMN key_id TEXT");
+  // Budgets sum one key's spend since a date: this keeps that an index range, not a scan.
+  db.exec("CREATE INDEX IF NOT EXISTS requests_key_at ON requests (key_id, at)");
+}

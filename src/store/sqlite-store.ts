@@ -6,8 +6,9 @@ import type { StoredResponse } from "./response-store.js";
 import { type RetentionOptions, type RetentionSettings, RetentionTask } from "./retention.js";
 import type { SessionSummary, TurnRecord } from "./session-store.js";
 import { createBatchWriter, type RecordBatch } from "./sqlite-batch-writer.js";
-import { SCHEMA } from "./sqlite-schema.js";
-import type { RequestQuery, RequestRecord } from "./usage-ledger.js";
+import { migrateSchema, SCHEMA } from "./sqlite-schema.js";
+import { aggregateRequests } from "./usage-aggregate.js";
+import type { RequestQuery, RequestRecord, UsageQuery, UsageRow } from "./usage-ledger.js";
 
 interface SessionRow {
   key: string;
@@ -52,6 +53,7 @@ interface RequestRow {
   at: number;
   request_id: string;
   agent_id: string | null;
+  key_id: string | null;
   model: string | null;
   provider: string | null;
   endpoint: string;
@@ -70,6 +72,7 @@ const toRequestRecord = (row: RequestRow): RequestRecord => ({
   requestId: row.request_id,
   at: row.at,
   agentId: row.agent_id,
+  keyId: row.key_id,
   model: row.model,
   provider: row.provider,
   endpoint: row.endpoint,
@@ -161,6 +164,7 @@ export class SqliteStore {
     // Short: a busy database must not stall the writer; a busy batch is retried later.
     this.db.pragma("busy_timeout = 100");
     this.db.exec(SCHEMA);
+    migrateSchema(this.db);
     this.writeBatch = createBatchWriter(this.db);
   }
 
@@ -225,15 +229,34 @@ export class SqliteStore {
   queryRequests(query: RequestQuery = {}): RequestRecord[] {
     this.flush();
     const rows = this.db
-      .prepare(`SELECT * FROM requests WHERE at >= ? AND at < ? AND (? IS NULL OR agent_id = ?) ORDER BY at DESC, id DESC LIMIT ?`)
-      .all(
-        query.since ?? 0,
-        query.until ?? Number.MAX_SAFE_INTEGER,
-        query.agentId ?? null,
-        query.agentId ?? null,
-        query.limit ?? 1000,
-      ) as RequestRow[];
+      .prepare(
+        `SELECT * FROM requests WHERE at >= @since AND at < @until AND (@agentId IS NULL OR agent_id = @agentId)
+         AND (@keyId IS NULL OR key_id = @keyId) ORDER BY at DESC, id DESC LIMIT @limit`,
+      )
+      .all({
+        since: query.since ?? 0,
+        until: query.until ?? Number.MAX_SAFE_INTEGER,
+        agentId: query.agentId ?? null,
+        keyId: query.keyId ?? null,
+        limit: query.limit ?? 1000,
+      }) as RequestRow[];
     return rows.map(toRequestRecord);
+  }
+
+  /** See `UsageLedger.keySpend`: lifetime from `key_spend`, else an indexed sum over the ledger. */
+  keySpend(keyId: string, since: number): number {
+    this.flush();
+    const row =
+      since <= 0
+        ? (this.db.prepare("SELECT cost FROM key_spend WHERE key_id = ?").get(keyId) as { cost: number } | undefined)
+        : (this.db.prepare("SELECT TOTAL(cost) AS cost FROM requests WHERE key_id = ? AND at >= ?").get(keyId, since) as { cost: number });
+    return row?.cost ?? 0;
+  }
+
+  /** Ledger totals per key, model, agent, provider or day (see usage-aggregate.ts). */
+  aggregateRequests(query: UsageQuery): UsageRow[] {
+    this.flush();
+    return aggregateRequests(this.db, query);
   }
 
   listSessions(options: { limit?: number; agentId?: string } = {}): SessionSummary[] {

@@ -36,6 +36,10 @@ function call(message: Extract<ToWriter, { type: "call" }>): unknown {
       return store.deleteResponse(message.args);
     case "queryRequests":
       return store.queryRequests(message.args);
+    case "aggregateRequests":
+      return store.aggregateRequests(message.args);
+    case "keySpend":
+      return store.keySpend(message.args.keyId, message.args.since);
   }
 }
 

@@ -8,6 +8,8 @@ export interface RequestRecord {
   /** When it started (ms since the epoch). */
   at: number;
   agentId: string | null;
+  /** The virtual key that made the request; null (or absent) for the operator's gateway token. */
+  keyId?: string | null | undefined;
   /** `provider/model` actually used (after aliases and fallbacks); null when it failed before one was picked. */
   model: string | null;
   provider: string | null;
@@ -31,7 +33,35 @@ export interface RequestQuery {
   /** Exclusive upper bound on `at`. */
   until?: number;
   agentId?: string;
+  keyId?: string;
   limit?: number;
+}
+
+export type UsageGroup = "key" | "model" | "agent" | "provider" | "day";
+export const USAGE_GROUPS: readonly UsageGroup[] = ["key", "model", "agent", "provider", "day"];
+
+export interface UsageQuery {
+  by: UsageGroup;
+  /** Inclusive lower bound on `at`. */
+  since?: number;
+  /** Exclusive upper bound on `at`. */
+  until?: number;
+  /** Only this key's requests. */
+  keyId?: string;
+}
+
+/** One group's totals. Token and cost sums count what was reported (null counts as 0). */
+export interface UsageRow {
+  /** The key id, model ref, agent id, provider id or UTC day (`2026-11-22`); null for "none" (the operator's token, a request that failed before a model was picked…). */
+  group: string | null;
+  requests: number;
+  errors: number;
+  promptTokens: number;
+  completionTokens: number;
+  cachedTokens: number;
+  cost: number;
+  /** Median latency (ms) of the group's requests. */
+  p50LatencyMs: number | null;
 }
 
 /** The usage ledger: every request, as metadata. Recording is queued and never blocks a request. */
@@ -39,4 +69,11 @@ export interface UsageLedger {
   recordRequest(record: RequestRecord): void;
   /** Newest first. */
   queryRequests(query?: RequestQuery): Promise<RequestRecord[]>;
+  /** Totals per group, computed where the ledger lives (in SQL), biggest cost first. */
+  aggregateRequests(query: UsageQuery): Promise<UsageRow[]>;
+  /**
+   * USD a key spent in requests started at or after `since`. With `since` 0, its lifetime spend,
+   * kept apart from the ledger rows so that retention never lowers a `total` budget's count.
+   */
+  keySpend(keyId: string, since: number): Promise<number>;
 }

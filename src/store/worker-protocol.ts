@@ -1,7 +1,7 @@
 import type { StoredResponse } from "./response-store.js";
 import type { RetentionSettings } from "./retention.js";
 import type { RecordBatch } from "./sqlite-batch-writer.js";
-import type { RequestQuery, RequestRecord } from "./usage-ledger.js";
+import type { RequestQuery, RequestRecord, UsageQuery, UsageRow } from "./usage-ledger.js";
 
 /** What the writer thread is started with (`workerData`). */
 export interface WriterSettings {
@@ -16,6 +16,8 @@ export interface StoreCalls {
   getResponse: { args: string; result: StoredResponse | undefined };
   deleteResponse: { args: string; result: boolean };
   queryRequests: { args: RequestQuery; result: RequestRecord[] };
+  aggregateRequests: { args: UsageQuery; result: UsageRow[] };
+  keySpend: { args: { keyId: string; since: number }; result: number };
 }
 export type StoreCallName = keyof StoreCalls;
 

@@ -6,7 +6,7 @@ import type { TurnRecord } from "./session-store.js";
 import type { RecordBatch } from "./sqlite-batch-writer.js";
 import { DEFAULT_FLUSH_DELAY_MS, DEFAULT_MAX_BATCH_TURNS, MAX_QUEUED } from "./sqlite-store.js";
 import type { StateStore } from "./state-store.js";
-import type { RequestQuery, RequestRecord } from "./usage-ledger.js";
+import type { RequestQuery, RequestRecord, UsageQuery, UsageRow } from "./usage-ledger.js";
 import {
   type FromWriter,
   fromWireError,
@@ -190,6 +190,16 @@ export class WorkerStore implements StateStore {
     // Whatever was recorded before the query is part of its answer.
     this.handOver();
     return this.call("queryRequests", query);
+  }
+
+  aggregateRequests(query: UsageQuery): Promise<UsageRow[]> {
+    this.handOver();
+    return this.call("aggregateRequests", query);
+  }
+
+  keySpend(keyId: string, since: number): Promise<number> {
+    this.handOver();
+    return this.call("keySpend", { keyId, since });
   }
 
   private call<Name extends StoreCallName>(name: Name, args: StoreCalls[Name]["args"]): Promise<StoreCalls[Name]["result"]> {

@@ -7,10 +7,12 @@ import { ensurePrivateDir } from "../../config/paths.js";
 import type { GatewayContext } from "../../gateway/context.js";
 import { buildLiveSettings, fingerprint, type LiveSettings, watchFiles } from "../../gateway/live-settings.js";
 import { createLogger } from "../../gateway/logger.js";
+import { localUrl, removeGatewayRecord, writeGatewayRecord } from "../../gateway/runtime-record.js";
 import { applyTimeouts, createGatewayServer } from "../../gateway/server.js";
 import { assertServable } from "../../gateway/startup-check.js";
 import { DEFAULT_DISCOVERY_TTL_SECONDS } from "../../models/discovery-cache.js";
 import { ConfigError, errorCode, InvalidRequestError } from "../../shared/errors.js";
+import { VERSION } from "../../shared/version.js";
 import { WorkerStore } from "../../store/worker-store.js";
 
 export interface GatewayOptions {
@@ -85,7 +87,6 @@ export async function runGateway(options: GatewayOptions, verbose: boolean): Pro
   store.onDropped = (dropped) => logger.warn({ dropped }, "the store's queue is full (the disk is not keeping up): oldest records dropped");
   store.onMaintenanceError = (error) => logger.warn({ err: error.message }, "session retention failed");
   const ctx: GatewayContext = { ...live, store, logger };
-  const { endpoints } = ctx;
   const { server, settled } = createGatewayServer(ctx);
   const host = bindAddress(options.bind ?? config.gateway?.bind ?? "loopback");
   const port = portFlag ?? config.gateway?.port ?? DEFAULT_GATEWAY_PORT;
@@ -142,17 +143,17 @@ export async function runGateway(options: GatewayOptions, verbose: boolean): Pro
   const address = server.address();
   const actualPort = typeof address === "object" && address ? address.port : port;
   const shownHost = host.includes(":") ? `[${host}]` : host;
-  const state = (on: boolean, key: string) => (on ? "on" : `off (enable: openclaw config set ${key} true, or --enable-endpoints)`);
-  process.stderr.write(
-    [
-      `OpenClaw gateway listening on http://${shownHost}:${actualPort}`,
-      `  POST /v1/chat/completions: ${state(endpoints.chatCompletions, "gateway.http.endpoints.chatCompletions.enabled")}`,
-      `  POST /v1/responses:        ${state(endpoints.responses, "gateway.http.endpoints.responses.enabled")}`,
-      `  auth: bearer ${secret.mode} from ${secret.origin}${secret.generated ? " (generated now)" : ""}; print it with: openclaw gateway token`,
-      ...(setUp() ? [] : ["  no provider credential yet: run `openclaw onboard` to add one (the gateway picks it up without a restart)"]),
-      "",
-    ].join("\n"),
-  );
+  process.stderr.write(`${startBanner(ctx, secret, `http://${shownHost}:${actualPort}`, setUp()).join("\n")}\n\n`);
+
+  // `openclaw gateway status` finds it through this record (no secret in it).
+  const recorded = writeGatewayRecord(paths, {
+    pid: process.pid,
+    url: localUrl(host, actualPort),
+    host,
+    port: actualPort,
+    version: VERSION,
+    startedAt: new Date().toISOString(),
+  }).catch((error: Error) => logger.warn({ err: error.message }, "could not record the gateway for `openclaw gateway status`"));
 
   let stopping = false;
   let cut = false;
@@ -176,6 +177,9 @@ export async function runGateway(options: GatewayOptions, verbose: boolean): Pro
       // An OAuth refresh in flight carries the only live refresh token (Chutes rotates them): let it land.
       void Promise.all([settled(HANDLER_SETTLE_MS), ctx.runtime.settleRefreshes()])
         .then(() => store.close())
+        .then(() => recorded)
+        .then(() => removeGatewayRecord(paths))
+        .catch(() => undefined)
         .finally(() => logger.flush(() => process.exit(0)));
     });
     server.closeIdleConnections();
@@ -186,6 +190,39 @@ export async function runGateway(options: GatewayOptions, verbose: boolean): Pro
   };
   process.on("SIGTERM", stop);
   process.on("SIGINT", stop);
+}
+
+/** What a person starting the gateway needs to know: where, what it serves, with which models, and how to get in. */
+function startBanner(
+  ctx: GatewayContext,
+  secret: { mode: string; origin: string; generated?: boolean },
+  address: string,
+  setUp: boolean,
+): string[] {
+  const state = (on: boolean, key: string) => (on ? "on" : `off (enable: openclaw config set ${key} true, or --enable-endpoints)`);
+  const providers = providersSetUp(ctx.runtime).map((id) => {
+    const credential = ctx.runtime.credential(id);
+    // `origin` names where it came from (a profile id, an env variable, a config path), never the secret.
+    return credential ? `${id} (${credential.origin})` : `${id} (no credential needed)`;
+  });
+  let defaultModel: string;
+  try {
+    const chosen = ctx.runtime.defaultModel();
+    const ref = chosen ? ctx.runtime.resolveRef(chosen).ref : undefined;
+    defaultModel = chosen ? `${chosen}${ref && ref !== chosen ? ` → ${ref}` : ""}` : "(none: clients must name a model)";
+  } catch (error) {
+    defaultModel = `(invalid: ${(error as Error).message})`;
+  }
+  return [
+    `OpenClaw gateway listening on ${address}`,
+    `  providers:     ${providers.join(", ") || "none"}`,
+    `  default model: ${defaultModel}`,
+    `  POST /v1/chat/completions: ${state(ctx.endpoints.chatCompletions, "gateway.http.endpoints.chatCompletions.enabled")}`,
+    `  POST /v1/responses:        ${state(ctx.endpoints.responses, "gateway.http.endpoints.responses.enabled")}`,
+    "  GET /v1/models, POST /v1/embeddings: on",
+    `  auth: bearer ${secret.mode} from ${secret.origin}${secret.generated ? " (generated now)" : ""}; print it with: openclaw gateway token`,
+    ...(setUp ? [] : ["  no provider credential yet: run `openclaw onboard` to add one (the gateway picks it up without a restart)"]),
+  ];
 }
 
 export async function runGatewayToken(): Promise<void> {

@@ -1,6 +1,7 @@
 import { oauthState } from "../../auth/oauth/profile-state.js";
 import { redactUrlCredentials } from "../../config/secrets.js";
 import { parseModelRef } from "../../models/model-ref.js";
+import { InvalidRequestError } from "../../shared/errors.js";
 import { readAttestationVerdicts } from "../../store/attestation-verdicts.js";
 import { loadCliContext } from "../context.js";
 import { formatAge } from "../format.js";
@@ -9,10 +10,29 @@ import { printJson } from "../output.js";
 export interface ModelsStatusOptions {
   json?: boolean;
   check?: boolean;
+  /** A live call per provider (models-probe.ts). */
+  probe?: boolean;
+  /** Per provider, in ms. */
+  probeTimeout?: string;
 }
 
-/** Where things stand, without touching the network: default model, credentials, catalogs. */
+function probeTimeoutMs(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 100 || value > 300_000) {
+    throw new InvalidRequestError(
+      `--probe-timeout must be a whole number of milliseconds from 100 to 300000, got ${JSON.stringify(text)}`,
+      {
+        param: "probe-timeout",
+      },
+    );
+  }
+  return value;
+}
+
+/** Where things stand: default model, credentials, catalogs; with --probe, a live call per provider. */
 export async function runModelsStatus(options: ModelsStatusOptions): Promise<void> {
+  const timeoutMs = probeTimeoutMs(options.probeTimeout);
   const { runtime, paths, store } = await loadCliContext();
   const stored = await store.read();
   const providerIds = runtime.activeProviderIds();
@@ -92,8 +112,20 @@ export async function runModelsStatus(options: ModelsStatusOptions): Promise<voi
     );
   }
 
+  const probes = options.probe
+    ? await (await import("./models-probe.js")).probeProviders(
+        runtime,
+        providers.filter((provider) => provider.configured || provider.credential).map((provider) => provider.provider),
+        timeoutMs,
+      )
+    : undefined;
+  for (const probe of probes ?? []) {
+    if (probe.status !== "ok") problems.push(`probe of ${probe.provider}: ${probe.detail ?? probe.status}`);
+  }
+
   if (options.json) {
     printJson({
+      ...(probes ? { probe: probes } : {}),
       configPath: paths.configPath,
       defaultModel: defaultModel ?? null,
       resolvedDefault: defaultRef?.ref ?? null,
@@ -134,10 +166,17 @@ export async function runModelsStatus(options: ModelsStatusOptions): Promise<voi
         lines.push(`    ${profile.profileId}: signed in as ${profile.account ?? "(unknown)"}; ${expiry}; ${profile.state}`);
       }
     }
+    if (probes) {
+      const { formatProbe } = await import("./models-probe.js");
+      lines.push(probes.length ? "Probe (live):" : "Probe: no provider is set up (run `openclaw onboard`)");
+      for (const probe of probes) lines.push(formatProbe(probe));
+    }
     for (const problem of problems) lines.push(`Problem: ${problem}`);
     for (const warning of warnings) lines.push(`Warning: ${warning}`);
     process.stdout.write(`${lines.join("\n")}\n`);
   }
   // --check: 1 = unusable (no credential, expired, needs sign-in), 2 = expiring within 24 h.
   if (options.check) process.exitCode = problems.length > 0 ? 1 : warnings.length > 0 ? 2 : 0;
+  // A live check that failed is a failure, with or without --check (cron jobs read the exit code).
+  else if (probes?.some((probe) => probe.status !== "ok")) process.exitCode = 1;
 }

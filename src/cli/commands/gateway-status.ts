@@ -1,0 +1,82 @@
+import { resolveStatePaths } from "../../config/paths.js";
+import { type GatewayRecord, gatewayRecordPath, readGatewayRecord } from "../../gateway/runtime-record.js";
+import { errorCode } from "../../shared/errors.js";
+import { printJson } from "../output.js";
+
+const HEALTH_TIMEOUT_MS = 3_000;
+
+function formatUptime(ms: number): string {
+  const seconds = Math.max(0, Math.round(ms / 1000));
+  if (seconds < 120) return `${seconds} s`;
+  if (seconds < 7200) return `${Math.round(seconds / 60)} min`;
+  if (seconds < 172_800) return `${Math.round(seconds / 3600)} h`;
+  return `${Math.round(seconds / 86_400)} d`;
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it exists but belongs to someone else.
+    return errorCode(error) === "EPERM";
+  }
+}
+
+async function health(url: string): Promise<{ ok: boolean; detail: string; ms: number }> {
+  const started = performance.now();
+  try {
+    const response = await fetch(`${url}/health`, { signal: AbortSignal.timeout(HEALTH_TIMEOUT_MS) });
+    const ms = Math.round(performance.now() - started);
+    await response.body?.cancel();
+    return { ok: response.status === 200, detail: `HTTP ${response.status}`, ms };
+  } catch (error) {
+    const cause = (error as { cause?: unknown }).cause;
+    const reason =
+      (error as Error).name === "TimeoutError"
+        ? `no answer within ${HEALTH_TIMEOUT_MS} ms`
+        : (errorCode(cause) ?? (error as Error).message);
+    return { ok: false, detail: reason, ms: Math.round(performance.now() - started) };
+  }
+}
+
+type Status =
+  | { running: false; reason: string; record?: GatewayRecord }
+  | { running: true; healthy: boolean; record: GatewayRecord; health: { ok: boolean; detail: string; ms: number } };
+
+/** `openclaw gateway status`: is a gateway running for this state dir, where, which version, does it answer. */
+export async function runGatewayStatus(options: { json?: boolean }): Promise<void> {
+  const paths = resolveStatePaths();
+  const record = await readGatewayRecord(paths);
+  let status: Status;
+  if (!record) status = { running: false, reason: `no gateway has recorded itself in ${gatewayRecordPath(paths)}` };
+  else if (!processAlive(record.pid))
+    status = {
+      running: false,
+      reason: `the gateway recorded as pid ${record.pid} is not running (it stopped without cleaning up)`,
+      record,
+    };
+  else {
+    const checked = await health(record.url);
+    status = { running: true, healthy: checked.ok, record, health: checked };
+  }
+  process.exitCode = status.running && status.healthy ? 0 : 1;
+  if (options.json) {
+    printJson({ stateDir: paths.stateDir, ...status });
+    return;
+  }
+  if (!status.running) {
+    process.stdout.write(`Gateway: not running (${status.reason})\nStart it with: openclaw gateway\n`);
+    return;
+  }
+  const { record: r, health: h } = status;
+  const uptime = formatUptime(Date.now() - Date.parse(r.startedAt));
+  process.stdout.write(
+    [
+      `Gateway: running (pid ${r.pid}, version ${r.version}, up ${uptime})`,
+      `  address: ${r.url}${r.host !== new URL(r.url).hostname.replace(/^\[|\]$/g, "") ? ` (listening on ${r.host})` : ""}`,
+      `  health:  ${h.ok ? `ok (${h.ms} ms)` : `not answering: ${h.detail}`}`,
+      "",
+    ].join("\n"),
+  );
+}
