@@ -1,3 +1,4 @@
+import path from "node:path";
 import type { CredentialStore, CredentialStoreData } from "../auth/credential-store.js";
 import { resolveChutesOAuthSettings } from "../auth/oauth/chutes-oauth-settings.js";
 import { needsRefresh, refreshMargin, refreshOAuthProfile } from "../auth/oauth/refresh.js";
@@ -175,7 +176,10 @@ export class ModelRuntime {
   provider(providerId: string): Provider {
     let provider = this.providers.get(providerId);
     if (!provider) {
-      provider = createProvider(providerId, this.config.models?.providers?.[providerId], this.options);
+      provider = createProvider(providerId, this.config.models?.providers?.[providerId], {
+        ...this.options,
+        configDir: path.dirname(this.options.paths.configPath),
+      });
       this.providers.set(providerId, provider);
     }
     return provider;
