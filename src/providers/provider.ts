@@ -41,7 +41,7 @@ export interface TransportRequest {
   url: URL;
   method: "GET" | "POST";
   headers: Record<string, string>;
-  body: string | null;
+  body: string | Uint8Array | null;
   timeoutMs: number;
   signal?: AbortSignal | undefined;
   /** Called once when the exchange is over (ended, failed or aborted). */

@@ -1,6 +1,6 @@
 import type { ModelListEntry } from "../../shared/wire.js";
 import { compact, displayNameFromId, modalities, price, stringList, text, tokenCount } from "../model-fields.js";
-import type { CatalogModel, ProviderDefinition } from "../provider.js";
+import type { CatalogModel, ProviderDefinition, ProviderTransport } from "../provider.js";
 import { CHUTES_BUILTIN_ALIASES, CHUTES_BUILTIN_MODELS, CHUTES_DEFAULT_MODEL } from "./chutes-catalog.js";
 
 const DEFAULT_CONTEXT_WINDOW = 128_000;
@@ -45,6 +45,21 @@ export const chutesProvider: ProviderDefinition = {
   mapModel: mapChutesModel,
   // Ask the server to enforce TEE-only too, so a stale catalog can never route around it.
   requestHeaders: (config): Record<string, string> => (config.teeOnly ? { "X-TEE-Only": "true" } : {}),
+  // With `e2ee`, chat goes encrypted to attested enclaves only; the crypto is loaded on the first request.
+  transport: (context) => {
+    if (context.config.e2ee !== true) return undefined;
+    let loaded: Promise<ProviderTransport> | undefined;
+    return (request, sink, next) => {
+      loaded ??= import("./tee/e2ee-transport.js").then((module) => module.createChutesE2eeTransport(context));
+      loaded.then(
+        (transport) => transport(request, sink, next),
+        (error: Error) => {
+          request.onSettled?.();
+          sink.onError(error);
+        },
+      );
+    };
+  },
   // The attestation library (DCAP, ML-KEM, NRAS) is loaded only by what attests.
   attestation: {
     create: async (context) => (await import("./tee/chutes-attestation.js")).createChutesModelAttestor(context),

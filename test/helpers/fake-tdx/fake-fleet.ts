@@ -46,6 +46,8 @@ export async function startFakeTeeFleet(options: {
   rootCrlUrl?: string;
   /** The chute's id or name in the API's paths (default `openclaw/Test-Model-TEE`). */
   chute?: string;
+  /** `/e2e/instances` answered by `handle` rather than by the fleet (see `startFakeChutesTee`). */
+  delegateE2e?: boolean;
 }): Promise<FakeTeeFleet> {
   const now = options.now;
   const ca = await createTestCa({ now, ...(options.rootCrlUrl ? { rootCrlUrl: options.rootCrlUrl } : {}) });
@@ -112,6 +114,7 @@ export async function startFakeTeeFleet(options: {
     instances,
     measurements,
     ...(options.handle ? { handle: options.handle } : {}),
+    ...(options.delegateE2e ? { delegateE2e: true } : {}),
   });
 
   return {
