@@ -1,5 +1,6 @@
 import type { ModelRef } from "../models/model-ref.js";
 import type { ModelRuntime } from "../models/model-runtime.js";
+import type { CallOptions } from "../providers/provider.js";
 import { AuthenticationError, UpstreamError } from "../shared/errors.js";
 import type { ChatChunk, ChatCompletion, ChatCompletionRequest } from "../shared/wire.js";
 
@@ -7,6 +8,8 @@ export interface RunChatOptions {
   signal?: AbortSignal;
   /** Called when a model fails before its first byte and the next one is tried. */
   onFallback?: (failed: ModelRef, error: Error, next: ModelRef) => void;
+  /** Called when an attested enclave (end-to-end encryption) serves the answer, with its receipt. */
+  onReceipt?: CallOptions["onReceipt"];
 }
 
 /** Failures that justify trying the next model: retryable upstream trouble, and a provider with no usable credential. */
@@ -57,9 +60,11 @@ export function streamChat(
   options: RunChatOptions = {},
 ) {
   return withFallbacks<AsyncIterable<ChatChunk>>(runtime, chain, options, (ref, apiKey) =>
-    runtime
-      .provider(ref.provider)
-      .chatStream({ ...request, model: ref.modelId } as ChatCompletionRequest, { apiKey, signal: options.signal }),
+    runtime.provider(ref.provider).chatStream({ ...request, model: ref.modelId } as ChatCompletionRequest, {
+      apiKey,
+      signal: options.signal,
+      onReceipt: options.onReceipt,
+    }),
   );
 }
 
@@ -70,6 +75,8 @@ export function completeChat(
   options: RunChatOptions = {},
 ) {
   return withFallbacks<ChatCompletion>(runtime, chain, options, (ref, apiKey) =>
-    runtime.provider(ref.provider).chat({ ...request, model: ref.modelId } as ChatCompletionRequest, { apiKey, signal: options.signal }),
+    runtime
+      .provider(ref.provider)
+      .chat({ ...request, model: ref.modelId } as ChatCompletionRequest, { apiKey, signal: options.signal, onReceipt: options.onReceipt }),
   );
 }

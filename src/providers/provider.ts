@@ -1,5 +1,6 @@
 import type { ProviderConfig } from "../config/schema.js";
 import type {
+  AttestationReceipt,
   ChatChunk,
   ChatCompletion,
   ChatCompletionRequest,
@@ -8,23 +9,12 @@ import type {
   ModelListEntry,
 } from "../shared/wire.js";
 
+export type { AttestationReceipt } from "../shared/wire.js";
+
 /**
  * The provider specification: types only. Implementations (the shared OpenAI-compatible client,
  * Chutes, Hugging Face) depend on it, never the other way.
  */
-
-/** What a served answer proves about where it was computed (an attested enclave), for the caller to pass on. */
-export interface AttestationReceipt {
-  /** The serving instance. */
-  instanceId: string;
-  /** SHA-256 (hex) of the hardware quote that was verified for it. */
-  quoteSha256: string;
-  tcbStatus: string;
-  /** Epoch ms of that verification. */
-  verifiedAt: number;
-  /** What was attested, in the provider's terms (Chutes: the chute). */
-  target: string;
-}
 
 /** Per-call settings and per-request hooks. */
 export interface CallOptions {
