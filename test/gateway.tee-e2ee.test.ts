@@ -71,6 +71,18 @@ test("gateway E2EE stream: decrypted chunks relayed as SSE with usage, receipt h
   assert.ok(text.trimEnd().endsWith("data: [DONE]"));
 });
 
+test("gateway E2EE /v1/responses: the answer comes from the enclave with the receipt header", async () => {
+  const response = await fetch(`${gateway.url}/v1/responses`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${GATEWAY_TOKEN}`, "content-type": "application/json" },
+    body: JSON.stringify({ model: `chutes/${STACK_MODEL}`, input: SECRET }),
+  });
+  assert.equal(response.status, 200, await response.clone().text());
+  assert.match(response.headers.get("x-openclaw-tee") ?? "", RECEIPT);
+  assert.match(await response.text(), new RegExp(ENCLAVE_REPLY));
+  assert.equal(stack.plaintextChats, 0);
+});
+
 test("gateway E2EE refusal: every instance off the measurement list → 502 naming the check, nothing plaintext sent", async () => {
   // A fresh verdict is needed: the cached one is still good, so a new gateway (empty cache) is started.
   for (const id of ["inst-1", "inst-2"]) stack.fleet.tee.tamper.set(id, { unlistedRtmr3: true });

@@ -164,7 +164,13 @@ State lives in ~/.openclaw (OPENCLAW_STATE_DIR); the config file is <state>/open
       "after",
       '\nExamples:\n  openclaw chat --model chutes/zai-org/GLM-4.7-TEE "Hello!"\n  openclaw chat -m chutes-fast "Explain TEEs"\n  echo "Summarise this" | openclaw chat',
     )
-    .action(lazy(chatCommands, (m) => m.runChat));
+    .action(
+      lazy(
+        chatCommands,
+        (m) => (prompt: string[], options: import("./commands/chat.js").ChatOptions, command: Command) =>
+          m.runChat(prompt, { ...options, verbose: isVerbose(command) }),
+      ),
+    );
 
   const models = program.command("models").description("models, providers and their credentials");
   models

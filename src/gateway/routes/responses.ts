@@ -3,7 +3,7 @@ import { routeRequest } from "../../agents/route-request.js";
 import { completeChat, streamChat } from "../../agents/run-chat.js";
 import { costOf, planSession } from "../../agents/session.js";
 import { errorCode, InvalidRequestError, isOpenClawError, NotFoundError, OpenClawError } from "../../shared/errors.js";
-import type { ChatMessage, Usage } from "../../shared/wire.js";
+import type { AttestationReceipt, ChatMessage, Usage } from "../../shared/wire.js";
 import type { TurnRecord } from "../../store/session-store.js";
 import { type GatewayContext, header, logFallbacks, type RequestLog, type RouteHandler } from "../context.js";
 import { abortOnClientClose, expectObject, readJsonBody, sendJson } from "../http.js";
@@ -18,6 +18,7 @@ import {
 } from "../responses/response-object.js";
 import { ResponseStreamTranslator } from "../responses/stream-translator.js";
 import { endEventStream, startEventStream, writeEvent } from "../sse.js";
+import { formatTeeReceipt, TEE_RECEIPT_HEADER } from "../tee-receipt.js";
 import { contentSetting, type LedgerEntry, withLedgerEntry } from "./request-ledger.js";
 
 function validate(body: unknown): ResponsesRequest {
@@ -154,8 +155,17 @@ async function createResponse(
     });
   };
 
+  // An answer computed in an attested enclave says so, before its first byte.
+  const onReceipt = (served: AttestationReceipt) => {
+    if (!response.headersSent) response.setHeader(TEE_RECEIPT_HEADER, formatTeeReceipt(served));
+  };
   if (body.stream !== true) {
-    const { ref, result } = await completeChat(ctx.runtime, chain, { ...fields, messages }, { signal, onFallback: logFallbacks(ctx) });
+    const { ref, result } = await completeChat(
+      ctx.runtime,
+      chain,
+      { ...fields, messages },
+      { signal, onFallback: logFallbacks(ctx), onReceipt },
+    );
     log.model = ref.ref;
     entry.use(ref);
     const choice = result.choices?.[0];
@@ -183,7 +193,7 @@ async function createResponse(
     ctx.runtime,
     chain,
     { ...fields, messages, stream_options: { include_usage: true } },
-    { signal, onFallback: logFallbacks(ctx) },
+    { signal, onFallback: logFallbacks(ctx), onReceipt },
   );
   log.model = ref.ref;
   entry.use(ref);
