@@ -2,6 +2,21 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { type FakeTeeFleet, startFakeTeeFleet } from "../fake-tdx/fake-fleet.js";
 import { createFakeE2ee, type FakeE2ee, type FakeE2eeOptions } from "./fake-e2ee.js";
 import { createFakeNras, type FakeNras } from "./fake-nras.js";
+import { plainChatHandler } from "./inner-chat.js";
+
+/** The inner model server's answer without encryption (the plain path the bench compares with). */
+async function answerInClear(request: IncomingMessage, response: ServerResponse): Promise<void> {
+  const parts: Buffer[] = [];
+  for await (const part of request) parts.push(part as Buffer);
+  const answer = await plainChatHandler({ path: "/v1/chat/completions", body: JSON.parse(Buffer.concat(parts).toString("utf8")) });
+  if ("json" in answer) {
+    response.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(answer.json));
+    return;
+  }
+  response.writeHead(200, { "content-type": "text/event-stream" });
+  for (const fragment of answer.fragments) response.write(fragment);
+  response.end();
+}
 
 export const STACK_CHUTE_ID = "5e0c3f7a-1b2d-4c3e-9f8a-7b6c5d4e3f2a";
 export const STACK_MODEL = "openclaw/Test-Model-TEE";
@@ -24,7 +39,14 @@ export interface FakeTeeStack {
  * evidence, measurements, PCCS on its own port), the E2EE relay with real ML-KEM / ChaCha20
  * instances whose keys the quotes bind, and the NRAS stand-in, all behind one API origin.
  */
-export async function startFakeTeeStack(options: { e2ee?: FakeE2eeOptions; instances?: number } = {}): Promise<FakeTeeStack> {
+export async function startFakeTeeStack(
+  options: {
+    e2ee?: FakeE2eeOptions;
+    instances?: number;
+    /** Let the plaintext `/v1/chat/completions` answer (the inner model server's answer, in clear): for the bench's plain path. */
+    plainAnswers?: boolean;
+  } = {},
+): Promise<FakeTeeStack> {
   const e2ee = createFakeE2ee({ chutes: { [STACK_CHUTE_ID]: options.instances ?? 2 }, ...options.e2ee });
   e2ee.instances.forEach((instance, index) => {
     instance.instanceId = `inst-${index + 1}`;
@@ -40,6 +62,10 @@ export async function startFakeTeeStack(options: { e2ee?: FakeE2eeOptions; insta
         object: "list",
         data: [{ id: STACK_MODEL, chute_id: STACK_CHUTE_ID, confidential_compute: true, context_length: 32768 }],
       });
+      return true;
+    }
+    if (path === "/v1/chat/completions" && options.plainAnswers) {
+      void answerInClear(request, response);
       return true;
     }
     if (path === "/v1/chat/completions") {
