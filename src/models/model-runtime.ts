@@ -1,12 +1,17 @@
 import path from "node:path";
 import type { CredentialStore, CredentialStoreData } from "../auth/credential-store.js";
-import { resolveChutesOAuthSettings } from "../auth/oauth/chutes-oauth-settings.js";
 import { needsRefresh, refreshMargin, refreshOAuthProfile } from "../auth/oauth/refresh.js";
 import { type ResolvedCredential, resolveProviderCredential } from "../auth/resolve-credential.js";
 import type { StatePaths } from "../config/paths.js";
 import type { OpenClawConfig } from "../config/schema.js";
 import type { CatalogModel, Provider } from "../providers/provider.js";
-import { BUILTIN_PROVIDERS, type CreateProviderOptions, createProvider, knownProviderIds } from "../providers/registry.js";
+import {
+  BUILTIN_PROVIDERS,
+  type CreateProviderOptions,
+  createProvider,
+  knownProviderIds,
+  providerDefinition,
+} from "../providers/registry.js";
 import { InvalidRequestError, NotFoundError, PermissionError, UpstreamError } from "../shared/errors.js";
 import { type AliasIndex, buildAliasIndex, lookupAlias } from "./aliases.js";
 import { type LoadedCatalog, loadCatalog, type RefreshMode } from "./catalog.js";
@@ -84,6 +89,7 @@ export class ModelRuntime {
           config: this.config,
           store: this.options.store,
           ...(this.options.env ? { env: this.options.env } : {}),
+          ...(providerDefinition(providerId).credentialEnv ? { envVars: [...providerDefinition(providerId).credentialEnv!] } : {}),
         }),
       );
     }
@@ -145,7 +151,9 @@ export class ModelRuntime {
   private startRefresh(providerId: string, profileId: string, expires: number): Promise<void> {
     const pending = (async () => {
       try {
-        const settings = resolveChutesOAuthSettings(this.config, this.options.env);
+        const oauth = providerDefinition(providerId).oauth;
+        if (!oauth) throw new Error(`${providerId} has no OAuth refresh`);
+        const settings = oauth.settings(this.config, this.options.env);
         const next = await refreshOAuthProfile(this.options.credentialStore as CredentialStore, profileId, settings, () => this.now());
         if (next) this.options.store.profiles[profileId] = next;
         this.refreshFailed.delete(providerId);

@@ -1,4 +1,5 @@
-import type { ProviderConfig } from "../config/schema.js";
+import type { OAuthSettings } from "../auth/oauth/chutes-oauth-settings.js";
+import type { OpenClawConfig, ProviderConfig } from "../config/schema.js";
 import type {
   AttestationReceipt,
   ChatChunk,
@@ -177,6 +178,10 @@ export interface ProviderDefinition {
   builtinAliases?: Readonly<Record<string, string>>;
   /** The model onboarding makes the default. */
   defaultModel?: string;
+  /** Environment variables holding its credential, in the order they are tried (default `<ID>_API_KEY`). */
+  credentialEnv?: readonly string[];
+  /** "Sign in with …": how its OAuth tokens are refreshed (the identity provider and app, from config and env). */
+  oauth?: { settings(config: OpenClawConfig, env: NodeJS.ProcessEnv | undefined): OAuthSettings };
   /** Whether chat needs a credential (hosted services do; a local vLLM may not). */
   requiresCredential: boolean;
   /** Whether `/models` is worth calling without a credential. */

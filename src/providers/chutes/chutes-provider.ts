@@ -1,3 +1,4 @@
+import { resolveChutesOAuthSettings } from "../../auth/oauth/chutes-oauth-settings.js";
 import type { ModelListEntry } from "../../shared/wire.js";
 import { compact, displayNameFromId, modalities, price, stringList, text, tokenCount } from "../model-fields.js";
 import type { CatalogModel, ProviderDefinition, ProviderTransport } from "../provider.js";
@@ -39,6 +40,8 @@ export const chutesProvider: ProviderDefinition = {
   builtinModels: CHUTES_BUILTIN_MODELS,
   builtinAliases: CHUTES_BUILTIN_ALIASES,
   defaultModel: CHUTES_DEFAULT_MODEL,
+  credentialEnv: ["CHUTES_API_KEY", "CHUTES_OAUTH_TOKEN"],
+  oauth: { settings: (config, env) => resolveChutesOAuthSettings(config, env) },
   requiresCredential: true,
   discoverWithoutCredential: true,
   mergeBuiltinOnDiscovery: false,
