@@ -43,7 +43,8 @@ test("an E2EE chat round trip: ciphertext on the wire, the plaintext endpoint ne
   assert.ok(!wire.body.includes(Buffer.from("CANARY")), "the prompt never crosses the wire in clear");
   assert.equal(wire.headers["x-e2e-path"], "/v1/chat/completions");
   assert.equal(wire.headers["x-chute-id"], "5e0c3f7a-1b2d-4c3e-9f8a-7b6c5d4e3f2a", "the chute id from /v1/models");
-  assert.equal((stack.e2ee.innerRequests[0]?.body.messages as Array<{ content: string }>)[0]?.content, SECRET_PROMPT);
+  const inner = stack.e2ee.innerRequests[0]?.body.messages as Array<{ content: string }> | undefined;
+  assert.equal(inner?.[0]?.content, SECRET_PROMPT, "the enclave, and only it, saw the prompt");
   assert.equal(receipts.length, 1);
   assert.equal(receipts[0]?.instanceId, wire.headers["x-instance-id"]);
   assert.match(receipts[0]?.quoteSha256 ?? "", /^[0-9a-f]{64}$/);
