@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { createTestState, type TestState, writeConfig } from "./helpers/cli.js";
+import { createTestState, runCli, type TestState, writeConfig } from "./helpers/cli.js";
 import { ENCLAVE_REPLY, INNER_USAGE } from "./helpers/fake-chutes-tee/inner-chat.js";
 import { type FakeTeeStack, STACK_MODEL, startFakeTeeStack } from "./helpers/fake-chutes-tee/tee-stack.js";
 import { GATEWAY_TOKEN, type RunningGateway, startGateway } from "./helpers/gateway.js";
@@ -81,6 +81,22 @@ test("gateway E2EE /v1/responses: the answer comes from the enclave with the rec
   assert.match(response.headers.get("x-openclaw-tee") ?? "", RECEIPT);
   assert.match(await response.text(), new RegExp(ENCLAVE_REPLY));
   assert.equal(stack.plaintextChats, 0);
+});
+
+test("/v1/models tells a declared TEE model from one attested by `openclaw tee verify`, with when", async () => {
+  const list = async () => {
+    const response = await fetch(`${gateway.url}/v1/models`, { headers: { authorization: `Bearer ${GATEWAY_TOKEN}` } });
+    const body = (await response.json()) as { data: Array<{ id: string; tee: boolean; tee_status?: string; tee_verified_at?: number }> };
+    return body.data.find((entry) => entry.id === `chutes/${STACK_MODEL}`)!;
+  };
+  const declared = await list();
+  assert.equal(declared.tee, true);
+  assert.equal(declared.tee_status, "declared");
+  const verified = await runCli(state, ["tee", "verify", `chutes/${STACK_MODEL}`]);
+  assert.equal(verified.code, 0, verified.stdout + verified.stderr);
+  const attested = await list();
+  assert.equal(attested.tee_status, "attested");
+  assert.ok(Math.abs((attested.tee_verified_at ?? 0) * 1000 - Date.now()) < 3_600_000);
 });
 
 test("gateway E2EE refusal: every instance off the measurement list → 502 naming the check, nothing plaintext sent", async () => {

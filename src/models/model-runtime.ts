@@ -13,6 +13,7 @@ import {
   providerDefinition,
 } from "../providers/registry.js";
 import { InvalidRequestError, NotFoundError, PermissionError, UpstreamError } from "../shared/errors.js";
+import { readAttestationVerdicts, type StoredVerdict } from "../store/attestation-verdicts.js";
 import { type AliasIndex, buildAliasIndex, lookupAlias } from "./aliases.js";
 import { type LoadedCatalog, loadCatalog, type RefreshMode } from "./catalog.js";
 import { type ModelRef, parseModelRef } from "./model-ref.js";
@@ -302,6 +303,11 @@ export class ModelRuntime {
 
   allowedChain(explicit?: string, fallbacks?: string[]): Promise<ModelRef[]> {
     return this.filterAllowed(this.modelChain(explicit, fallbacks));
+  }
+
+  /** The last attestation verdict of each model ref (`openclaw tee verify`), for display: never a reason to trust an instance. */
+  attestationVerdicts(): Promise<Map<string, StoredVerdict>> {
+    return readAttestationVerdicts(this.options.paths);
   }
 
   /** `provider/model` → catalog entry, for prices and flags (suffixes ignored). */
