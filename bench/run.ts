@@ -3,9 +3,10 @@ import { benchGateway } from "./gateway.js";
 import { benchGatewayStartup } from "./gateway-startup.js";
 import { benchKeyCheck } from "./key-check.js";
 import { benchSlowStreams } from "./slow-streams.js";
+import { benchTeeE2ee } from "./tee-e2ee.js";
 
 // Benchmarks print figures; they never fail on timing (the machine is shared and noisy).
-// `npm run bench -- <part>`: cli, gateway (throughput + keys + start-up + slow streams), throughput, keys, startup, streams.
+// `npm run bench -- <part>`: cli, gateway (throughput + keys + start-up + slow streams), throughput, keys, startup, streams, tee.
 // BENCH_API_KEY=1 sends the throughput requests with an API key (every limit set) instead of the gateway token.
 // BENCH_QUICK=1 is a smoke run in CI-like time; each figure can also be set on its own.
 const quick = process.env.BENCH_QUICK === "1";
@@ -27,3 +28,4 @@ if (wants("gateway", "keys")) await benchKeyCheck(setting("BENCH_KEY_CHECKS", 20
 if (wants("gateway", "startup")) await benchGatewayStartup(setting("BENCH_STARTS", 7, 3));
 if (wants("gateway", "streams"))
   await benchSlowStreams({ streams: setting("BENCH_STREAMS", 1000, 200), events: setting("BENCH_STREAM_EVENTS", 100, 15) });
+if (wants("tee")) await benchTeeE2ee(setting("BENCH_TEE_REQUESTS", 300, 50));

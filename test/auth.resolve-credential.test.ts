@@ -1,6 +1,14 @@
 import assert from "node:assert/strict";
 import type { CredentialStoreData } from "../src/auth/credential-store.js";
-import { providerEnvVars, resolveProviderCredential } from "../src/auth/resolve-credential.js";
+import { providerEnvVars, resolveProviderCredential as resolveWith } from "../src/auth/resolve-credential.js";
+import { providerDefinition } from "../src/providers/registry.js";
+
+/** As the model runtime calls it: the environment names come from the provider's definition. */
+const resolveProviderCredential = (options: Parameters<typeof resolveWith>[0]) => {
+  const envVars = providerDefinition(options.providerId).credentialEnv;
+  return resolveWith({ ...(envVars ? { envVars: [...envVars] } : {}), ...options });
+};
+
 import type { OpenClawConfig } from "../src/config/schema.js";
 import { test } from "./helpers/test.js";
 

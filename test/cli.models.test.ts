@@ -39,7 +39,7 @@ test("models list shows the discovered catalog in a table that fits 80 columns",
   const lines = result.stdout.trimEnd().split("\n");
   for (const line of lines) assert.ok(line.length <= 80, `too wide (${line.length}): ${line}`);
   assert.match(result.stdout, /chutes · credential: env CHUTES_API_KEY \(cpk_…a1b2\)(\n {2}| · )catalog: live/);
-  assert.match(result.stdout, /\*\s+chutes\/Qwen\/Qwen3-32B-TEE\s+41k\s+text\s+yes/);
+  assert.match(result.stdout, /\*\s+chutes\/Qwen\/Qwen3-32B-TEE\s+41k\s+text\s+declared/);
   assert.match(result.stdout, /\+\s+chutes\/zai-org\/GLM-5\.1-TEE/);
   assert.match(result.stdout, /chutes\/unsloth\/gemma-3-12b-it\s+131k\s+img\s+no/);
   assert.ok(!result.stdout.includes(CHUTES_KEY));

@@ -41,7 +41,9 @@ test("chutes discovery maps every field; TEE comes from confidential_compute", a
     tools: true,
     structuredOutput: true,
     confidentialCompute: true,
+    upstreamId: "ac059e33-eb27-541c-b9a9-24b214036475",
   });
+  assert.equal(result.models[1]?.upstreamId, undefined, "no chute_id served, none invented");
   assert.deepEqual(result.models[3]?.input, ["text", "image"]);
   assert.equal(result.models[3]?.reasoning, false);
   assert.equal(chutes.requests[0]?.headers.authorization, "Bearer cpk_test");
@@ -53,6 +55,22 @@ test("chutes discovery never infers TEE from the name", async () => {
   assert.deepEqual(
     result.models.map((model) => model.confidentialCompute),
     [false, false],
+  );
+});
+
+test("a chute_id that is not an id (a path, a URL) is not kept", async () => {
+  chutes.route("GET /models", {
+    body: {
+      data: [
+        { id: "a/b", chute_id: "../../admin" },
+        { id: "c/d", chute_id: "x/y" },
+      ],
+    },
+  });
+  const result = await provider().discoverModels({});
+  assert.deepEqual(
+    result.models.map((model) => model.upstreamId),
+    [undefined, undefined],
   );
 });
 

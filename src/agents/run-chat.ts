@@ -1,5 +1,6 @@
 import type { ModelRef } from "../models/model-ref.js";
 import type { ModelRuntime } from "../models/model-runtime.js";
+import type { CallOptions } from "../providers/provider.js";
 import { AuthenticationError, errorCode, UpstreamError } from "../shared/errors.js";
 import { retryDelay, sleep } from "../shared/retry-policy.js";
 import type { ChatChunk, ChatCompletion, ChatCompletionRequest } from "../shared/wire.js";
@@ -13,6 +14,8 @@ export interface RunChatOptions {
   routing?: RoutingPolicy;
   /** Every retry, fallback, cooldown and skip, for the log. */
   onDecision?: (decision: RoutingDecision) => void;
+  /** Called when an attested enclave (end-to-end encryption) serves the answer, with its receipt. */
+  onReceipt?: CallOptions["onReceipt"];
 }
 
 type Call<T> = (ref: ModelRef, apiKey: string | undefined, signal: AbortSignal | undefined) => Promise<T>;
@@ -122,7 +125,9 @@ export function streamChat(
   options: RunChatOptions = {},
 ) {
   return withFallbacks<AsyncIterable<ChatChunk>>(runtime, chain, options, true, (ref, apiKey, signal) =>
-    runtime.provider(ref.provider).chatStream({ ...request, model: ref.modelId } as ChatCompletionRequest, { apiKey, signal }),
+    runtime
+      .provider(ref.provider)
+      .chatStream({ ...request, model: ref.modelId } as ChatCompletionRequest, { apiKey, signal, onReceipt: options.onReceipt }),
   );
 }
 
@@ -134,6 +139,8 @@ export function completeChat(
 ) {
   // No first-byte budget: a non-streamed answer's first byte is its last (upstreamTimeoutMs bounds it).
   return withFallbacks<ChatCompletion>(runtime, chain, options, false, (ref, apiKey, signal) =>
-    runtime.provider(ref.provider).chat({ ...request, model: ref.modelId } as ChatCompletionRequest, { apiKey, signal }),
+    runtime
+      .provider(ref.provider)
+      .chat({ ...request, model: ref.modelId } as ChatCompletionRequest, { apiKey, signal, onReceipt: options.onReceipt }),
   );
 }

@@ -15,14 +15,9 @@ export interface ResolvedCredential {
   redacted: string;
 }
 
-/** Environment variables each provider reads, in order. Others use `<PROVIDER>_API_KEY`. */
-const PROVIDER_ENV_VARS: Record<string, string[]> = {
-  chutes: ["CHUTES_API_KEY", "CHUTES_OAUTH_TOKEN"],
-  huggingface: ["HF_TOKEN", "HUGGINGFACE_HUB_TOKEN"],
-};
-
+/** The environment variable a provider reads when its definition names none (`credentialEnv`): `<PROVIDER>_API_KEY`. */
 export function providerEnvVars(providerId: string): string[] {
-  return PROVIDER_ENV_VARS[providerId] ?? [`${providerId.toUpperCase().replace(/[^A-Z0-9]/g, "_")}_API_KEY`];
+  return [`${providerId.toUpperCase().replace(/[^A-Z0-9]/g, "_")}_API_KEY`];
 }
 
 /**

@@ -2,6 +2,7 @@ import { CredentialStore } from "../auth/credential-store.js";
 import { resolveProviderCredential } from "../auth/resolve-credential.js";
 import { loadConfig } from "../config/load.js";
 import type { StatePaths } from "../config/paths.js";
+import { providerDefinition } from "../providers/registry.js";
 import { warn } from "./context.js";
 
 /**
@@ -15,7 +16,13 @@ export async function noteIfShadowed(paths: StatePaths, provider: string, profil
   } catch {
     return; // `config validate` explains a config that does not load; the credential is stored either way.
   }
-  const used = resolveProviderCredential({ providerId: provider, config, store: await CredentialStore.fromPaths(paths).read() });
+  const envVars = providerDefinition(provider).credentialEnv;
+  const used = resolveProviderCredential({
+    providerId: provider,
+    config,
+    store: await CredentialStore.fromPaths(paths).read(),
+    ...(envVars ? { envVars: [...envVars] } : {}),
+  });
   if (!used || used.profileId === profileId) return;
   const how =
     used.source === "config"

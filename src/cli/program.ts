@@ -22,6 +22,7 @@ const chatCommands = () => import("./commands/chat.js");
 const onboardCommands = () => import("./commands/onboard.js");
 const gatewayCommands = () => import("./commands/gateway.js");
 const sessionCommands = () => import("./commands/sessions.js");
+const teeCommands = () => import("./commands/tee-verify.js");
 const gatewayStatusCommands = () => import("./commands/gateway-status.js");
 const modelConfigCommands = () => import("./commands/models-config.js");
 
@@ -163,7 +164,13 @@ State lives in ~/.openclaw (OPENCLAW_STATE_DIR); the config file is <state>/open
       "after",
       '\nExamples:\n  openclaw chat --model chutes/zai-org/GLM-4.7-TEE "Hello!"\n  openclaw chat -m chutes-fast "Explain TEEs"\n  echo "Summarise this" | openclaw chat',
     )
-    .action(lazy(chatCommands, (m) => m.runChat));
+    .action(
+      lazy(
+        chatCommands,
+        (m) => (prompt: string[], options: import("./commands/chat.js").ChatOptions, command: Command) =>
+          m.runChat(prompt, { ...options, verbose: isVerbose(command) }),
+      ),
+    );
 
   const models = program.command("models").description("models, providers and their credentials");
   models
@@ -266,6 +273,14 @@ State lives in ~/.openclaw (OPENCLAW_STATE_DIR); the config file is <state>/open
     .argument("<profile-id>", "profile id, e.g. chutes:manual")
     .action(lazy(authCommands, (m) => m.runAuthRemove));
 
+  const tee = program.command("tee").description("Trusted Execution Environments: check the hardware attestation of TEE models");
+  tee
+    .command("verify")
+    .description("attest the instances serving a TEE model now: TDX quote, TCB, key and certificate bindings, measurements, GPUs")
+    .argument("<model>", "provider/model or alias (e.g. chutes/zai-org/GLM-4.7-TEE), or a Chutes chute id or name")
+    .option("--json", "print the report as JSON")
+    .addHelpText("after", "\nExits 1 when no instance passes every check.\n\nExample:\n  openclaw tee verify chutes/zai-org/GLM-4.7-TEE")
+    .action(lazy(teeCommands, (m) => m.runTeeVerify));
   addKeyCommands(program, lazy);
 
   return program;

@@ -43,6 +43,52 @@ export const ModelDefinitionSchema = z.strictObject({
   headers: z.record(z.string(), z.string()).optional(),
 });
 
+/**
+ * Intel's TCB statuses a platform may be accepted with; `Revoked` is not among them: a revoked
+ * platform is never trusted, whatever the config says.
+ */
+export const TcbStatusSchema = z.enum([
+  "UpToDate",
+  "SWHardeningNeeded",
+  "ConfigurationNeeded",
+  "ConfigurationAndSWHardeningNeeded",
+  "OutOfDate",
+  "OutOfDateConfigurationNeeded",
+]);
+
+/** One accepted TDX measurement, as `/servers/tee/measurements` lists them (extra fields kept). */
+export const TeeMeasurementConfigSchema = z.looseObject({
+  name: z.string().optional(),
+  version: z.string().optional(),
+  mrtd: z.string().regex(/^[0-9a-fA-F]{96}$/, "mrtd is 48 bytes of hex"),
+  runtime_rtmrs: z.record(z.string(), z.string().regex(/^[0-9a-fA-F]{96}$/, "an RTMR is 48 bytes of hex")),
+  gpu_count: z.number().int().nonnegative().optional(),
+});
+
+/** Chutes: how TEE instances are attested before anything is encrypted to them. */
+export const ChutesTeeConfigSchema = z.strictObject({
+  /** Chutes' management API: `/e2e/*`, `/chutes/{id}/evidence`, `/servers/tee/measurements` (default https://api.chutes.ai). */
+  apiBaseUrl: httpUrl.optional(),
+  /** A PCCS serving Intel's v4 paths (default Intel's PCS). */
+  pccsUrl: httpUrl.optional(),
+  /**
+   * The root the quote's PCK chain and the collateral must end at (default Intel's SGX root CA):
+   * PEM text (starts with `-----BEGIN`), or the path of a PEM file (`~` and paths relative to
+   * the config file's directory accepted).
+   */
+  trustAnchorPem: z.string().min(1).optional(),
+  /** TCB statuses accepted (default ["UpToDate"]). */
+  tcbAllow: z.array(TcbStatusSchema).min(1).optional(),
+  /** Accepted measurements pinned here replace the published list. */
+  measurements: z.array(TeeMeasurementConfigSchema).min(1).optional(),
+  /** The GPU evidence verifier (default NVIDIA's remote attestation service). */
+  gpuVerifierUrl: httpUrl.optional(),
+  /** How long an attested chute stays trusted (default 600). */
+  verifiedTtlSeconds: positiveInt.optional(),
+  /** How long a failed attestation is remembered before it is tried again (default 30). */
+  failureTtlSeconds: positiveInt.optional(),
+});
+
 export const ProviderConfigSchema = z.strictObject({
   baseUrl: httpUrl.optional(),
   api: z.literal("openai-completions").optional(),
@@ -50,6 +96,10 @@ export const ProviderConfigSchema = z.strictObject({
   apiKey: z.string().optional(),
   /** Chutes: only Trusted Execution Environment models. */
   teeOnly: z.boolean().optional(),
+  /** Chutes: end-to-end encrypt requests to attested TEE instances only (no plaintext fallback). Default false. */
+  e2ee: z.boolean().optional(),
+  /** Chutes: attestation settings (used by E2EE and `openclaw tee verify`). */
+  tee: ChutesTeeConfigSchema.optional(),
   headers: z.record(z.string(), z.string()).optional(),
   /** Base URL for `/embeddings` when a provider serves them from another host. */
   embeddingsBaseUrl: httpUrl.optional(),
@@ -246,6 +296,7 @@ export const OpenClawConfigSchema = z.strictObject({
 
 export type OpenClawConfig = z.infer<typeof OpenClawConfigSchema>;
 export type ProviderConfig = z.infer<typeof ProviderConfigSchema>;
+export type ChutesTeeConfig = z.infer<typeof ChutesTeeConfigSchema>;
 export type ModelDefinition = z.infer<typeof ModelDefinitionSchema>;
 export type AgentConfig = z.infer<typeof AgentSchema>;
 export type AuthProfileMeta = z.infer<typeof AuthProfileMetaSchema>;

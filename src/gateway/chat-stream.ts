@@ -1,5 +1,5 @@
 import type { ServerResponse } from "node:http";
-import { type BatchedChunks, RAW_EVENT, type StreamedChunk } from "../providers/openai-compatible/chunk-stream.js";
+import type { ChunkSource } from "../providers/provider.js";
 import type { ChatChunk, ChatMessage, ToolCallDelta, Usage } from "../shared/wire.js";
 import { writeEvent } from "./sse.js";
 
@@ -26,12 +26,12 @@ export interface StreamOutcome {
  * upstream wrote it, with only the model name swapped, to avoid re-serialising every token; the
  * two `"model":…` texts are built once per stream (per upstream name), not per token.
  */
-function createRelabel(model: string): (chunk: StreamedChunk, changed: boolean) => string {
+function createRelabel(model: string, stream: ChunkSource): (chunk: ChatChunk, changed: boolean) => string {
   const ours = `"model":${JSON.stringify(model)}`;
   let upstream: string | undefined;
   let theirs = "";
   return (chunk, changed) => {
-    const raw = chunk[RAW_EVENT];
+    const raw = changed ? undefined : stream.rawEvent?.(chunk);
     if (!changed && raw !== undefined && typeof chunk.model === "string") {
       if (chunk.model !== upstream) {
         upstream = chunk.model;
@@ -53,7 +53,7 @@ function createRelabel(model: string): (chunk: StreamedChunk, changed: boolean) 
  */
 export async function relayChatStream(
   response: ServerResponse,
-  stream: AsyncIterable<ChatChunk>,
+  stream: ChunkSource,
   options: { model: string; includeUsage: boolean },
 ): Promise<StreamOutcome> {
   let roleSent = false;
@@ -66,10 +66,10 @@ export async function relayChatStream(
   let streamed = 0;
   let argumentChars = 0;
   const toolCalls: Array<{ id?: string; type: string; function: { name: string; arguments: string } }> = [];
-  const relabel = createRelabel(options.model);
+  const relabel = createRelabel(options.model, stream);
 
   /** One chunk, synchronously; a promise only when the client needs to drain. */
-  const handle = (chunk: StreamedChunk): Promise<void> | undefined => {
+  const handle = (chunk: ChatChunk): Promise<void> | undefined => {
     last = chunk;
     let changed = false;
     if (chunk.usage) usage = chunk.usage;
@@ -111,12 +111,11 @@ export async function relayChatStream(
     return writeEvent(response, relabel(chunk, changed));
   };
 
-  const batched = stream as BatchedChunks;
-  for await (const chunk of stream as AsyncIterable<StreamedChunk>) {
+  for await (const chunk of stream) {
     const wait = handle(chunk);
     if (wait) await wait;
     // Whatever the same network read brought is handled now, without a promise per token.
-    for (const next of batched.takeQueued?.() ?? []) {
+    for (const next of stream.takeQueued?.() ?? []) {
       const more = handle(next);
       if (more) await more;
     }

@@ -1,12 +1,19 @@
+import path from "node:path";
 import type { CredentialStore, CredentialStoreData } from "../auth/credential-store.js";
-import { resolveChutesOAuthSettings } from "../auth/oauth/chutes-oauth-settings.js";
 import { needsRefresh, refreshMargin, refreshOAuthProfile } from "../auth/oauth/refresh.js";
 import { type ResolvedCredential, resolveProviderCredential } from "../auth/resolve-credential.js";
 import type { StatePaths } from "../config/paths.js";
 import type { OpenClawConfig } from "../config/schema.js";
 import type { CatalogModel, Provider } from "../providers/provider.js";
-import { BUILTIN_PROVIDERS, type CreateProviderOptions, createProvider, knownProviderIds } from "../providers/registry.js";
+import {
+  BUILTIN_PROVIDERS,
+  type CreateProviderOptions,
+  createProvider,
+  knownProviderIds,
+  providerDefinition,
+} from "../providers/registry.js";
 import { InvalidRequestError, NotFoundError, PermissionError, UpstreamError } from "../shared/errors.js";
+import { readAttestationVerdicts, type StoredVerdict } from "../store/attestation-verdicts.js";
 import { type AliasIndex, buildAliasIndex, lookupAlias } from "./aliases.js";
 import { type LoadedCatalog, loadCatalog, type RefreshMode } from "./catalog.js";
 import { type ModelRef, parseModelRef } from "./model-ref.js";
@@ -83,6 +90,7 @@ export class ModelRuntime {
           config: this.config,
           store: this.options.store,
           ...(this.options.env ? { env: this.options.env } : {}),
+          ...(providerDefinition(providerId).credentialEnv ? { envVars: [...providerDefinition(providerId).credentialEnv!] } : {}),
         }),
       );
     }
@@ -144,7 +152,9 @@ export class ModelRuntime {
   private startRefresh(providerId: string, profileId: string, expires: number): Promise<void> {
     const pending = (async () => {
       try {
-        const settings = resolveChutesOAuthSettings(this.config, this.options.env);
+        const oauth = providerDefinition(providerId).oauth;
+        if (!oauth) throw new Error(`${providerId} has no OAuth refresh`);
+        const settings = oauth.settings(this.config, this.options.env);
         const next = await refreshOAuthProfile(this.options.credentialStore as CredentialStore, profileId, settings, () => this.now());
         if (next) this.options.store.profiles[profileId] = next;
         this.refreshFailed.delete(providerId);
@@ -175,7 +185,10 @@ export class ModelRuntime {
   provider(providerId: string): Provider {
     let provider = this.providers.get(providerId);
     if (!provider) {
-      provider = createProvider(providerId, this.config.models?.providers?.[providerId], this.options);
+      provider = createProvider(providerId, this.config.models?.providers?.[providerId], {
+        ...this.options,
+        configDir: path.dirname(this.options.paths.configPath),
+      });
       this.providers.set(providerId, provider);
     }
     return provider;
@@ -290,6 +303,11 @@ export class ModelRuntime {
 
   allowedChain(explicit?: string, fallbacks?: string[]): Promise<ModelRef[]> {
     return this.filterAllowed(this.modelChain(explicit, fallbacks));
+  }
+
+  /** The last attestation verdict of each model ref (`openclaw tee verify`), for display: never a reason to trust an instance. */
+  attestationVerdicts(): Promise<Map<string, StoredVerdict>> {
+    return readAttestationVerdicts(this.options.paths);
   }
 
   /** `provider/model` → catalog entry, for prices and flags (suffixes ignored). */

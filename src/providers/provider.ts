@@ -1,5 +1,7 @@
-import type { ProviderConfig } from "../config/schema.js";
+import type { OAuthSettings } from "../auth/oauth/chutes-oauth-settings.js";
+import type { OpenClawConfig, ProviderConfig } from "../config/schema.js";
 import type {
+  AttestationReceipt,
   ChatChunk,
   ChatCompletion,
   ChatCompletionRequest,
@@ -7,7 +9,72 @@ import type {
   EmbeddingsResponse,
   ModelListEntry,
 } from "../shared/wire.js";
-import type { CallOptions, OpenAICompatibleClient } from "./openai-compatible/client.js";
+
+export type { AttestationReceipt } from "../shared/wire.js";
+
+/**
+ * The provider specification: types only. Implementations (the shared OpenAI-compatible client,
+ * Chutes, Hugging Face) depend on it, never the other way.
+ */
+
+/** Per-call settings and per-request hooks. */
+export interface CallOptions {
+  apiKey?: string | undefined;
+  signal?: AbortSignal | undefined;
+  headers?: Record<string, string> | undefined;
+  /** Called before the first byte of an answer served by an attested enclave (E2EE), with its receipt. */
+  onReceipt?: ((receipt: AttestationReceipt) => void) | undefined;
+}
+
+/** One upstream request as the shared client would send it to `{baseUrl}{path}`. */
+export interface TransportRequest {
+  /** `{baseUrl}{path}`, e.g. `https://llm.chutes.ai/v1/chat/completions`. */
+  url: URL;
+  method: "GET" | "POST";
+  headers: Record<string, string>;
+  body: string | Uint8Array | null;
+  timeoutMs: number;
+  signal?: AbortSignal | undefined;
+  /** Called once when the exchange is over (ended, failed or aborted). */
+  onSettled?: (() => void) | undefined;
+  onReceipt?: ((receipt: AttestationReceipt) => void) | undefined;
+}
+
+export interface TransportControl {
+  pause(): void;
+  resume(): void;
+  abort(reason?: Error): void;
+}
+
+/** Where a transport delivers the answer: status and headers, then body bytes (plaintext, whatever travelled). */
+export interface TransportSink {
+  onStart(status: number, headers: Record<string, string | string[] | undefined>, control: TransportControl): void;
+  onData(chunk: Buffer): void;
+  onEnd(): void;
+  onError(error: Error): void;
+}
+
+export type SendRequest = (request: TransportRequest, sink: TransportSink) => void;
+
+/**
+ * Sends a request some other way than plain HTTP to `{baseUrl}{path}` (an encrypted relay, another
+ * API's shape), or hands it to `next` (plain HTTP). The shared client keeps doing error mapping,
+ * SSE decoding, stream repairs, scrubbing, bounds and abort on whatever the sink receives.
+ */
+export type ProviderTransport = (request: TransportRequest, sink: TransportSink, next: SendRequest) => void;
+
+/** What a provider's own HTTP calls go through (the shared client), for hooks such as `embed`. */
+export interface ProviderHttpClient {
+  json<T>(method: "GET" | "POST", path: string, body: unknown, options: CallOptions): Promise<T>;
+}
+
+/** A stream of chunks that can also hand over, in one go, what it has already received. */
+export interface ChunkSource extends AsyncIterable<ChatChunk> {
+  /** The chunks already received and not yet taken (a relay writes them in one turn). */
+  takeQueued?(): ChatChunk[];
+  /** The event's text as the upstream sent it, for a relay that passes an unchanged chunk on without re-serialising it. */
+  rawEvent?(chunk: ChatChunk): string | undefined;
+}
 
 /** What we know about one model, whichever way we learnt it. Costs are USD per 1M tokens. */
 export interface CatalogModel {
@@ -22,8 +89,10 @@ export interface CatalogModel {
   reasoning?: boolean;
   tools?: boolean;
   structuredOutput?: boolean;
-  /** Runs in a Trusted Execution Environment. */
+  /** Runs in a Trusted Execution Environment (as the provider declares it; not a proof). */
   confidentialCompute?: boolean;
+  /** The provider's own id for what serves the model (Chutes: the `chute_id` its E2EE and evidence routes take). */
+  upstreamId?: string;
   /** Hugging Face: the inference backends serving it, live ones first. */
   backends?: string[];
 }
@@ -33,6 +102,66 @@ export interface DiscoveryResult {
   source: "live" | "builtin";
   /** Why the built-in catalog was used, when discovery failed. */
   error?: string;
+}
+
+/** One named check of an attestation: what was expected, what was seen. */
+export interface AttestationCheck {
+  name: string;
+  ok: boolean;
+  expected: string;
+  seen: string;
+  detail?: string;
+}
+
+/** One serving instance's verdict; it may be used only when `ok`. */
+export interface AttestedInstance {
+  instanceId: string;
+  ok: boolean;
+  checks: AttestationCheck[];
+  /** SHA-256 of the hardware quote that was verified (hex): what a receipt points at. */
+  quoteSha256?: string;
+  tcbStatus?: string;
+  /** The accepted measurement (name and version) the instance matched. */
+  measurement?: string;
+}
+
+/** Whether what serves a model runs in a verified Trusted Execution Environment, instance by instance. */
+export interface AttestationReport {
+  /** What was attested, in the provider's terms (Chutes: the chute id or name). */
+  target: string;
+  ok: boolean;
+  /** Epoch ms. */
+  verifiedAt: number;
+  /** Epoch ms after which the verdict is no longer relied on. */
+  expiresAt: number;
+  instances: AttestedInstance[];
+  /** Why nothing could be checked (service unreachable, refused...). */
+  error?: { message: string; status?: number };
+  /** One line naming the failed check, when not `ok`. */
+  failure?: string;
+}
+
+export interface AttestationContext {
+  config: ProviderConfig;
+  /** Where relative paths in the provider's config are resolved (the config file's directory). */
+  configDir: string;
+  /** The provider credential, asked before each verification (it may be refreshed). */
+  credential: () => Promise<string>;
+  fetch?: typeof fetch;
+  now?: () => number;
+}
+
+export interface TransportContext {
+  providerId: string;
+  config: ProviderConfig;
+  baseUrl: string;
+  /** Where relative paths in the provider's config are resolved. */
+  configDir: string;
+}
+
+export interface ModelAttestor {
+  /** Attest what serves `model`; fresh skips the cache. Never throws for a refusal: the report says why. */
+  verify(model: Pick<CatalogModel, "id" | "upstreamId">, options?: { signal?: AbortSignal; fresh?: boolean }): Promise<AttestationReport>;
 }
 
 /**
@@ -49,6 +178,10 @@ export interface ProviderDefinition {
   builtinAliases?: Readonly<Record<string, string>>;
   /** The model onboarding makes the default. */
   defaultModel?: string;
+  /** Environment variables holding its credential, in the order they are tried (default `<ID>_API_KEY`). */
+  credentialEnv?: readonly string[];
+  /** "Sign in with …": how its OAuth tokens are refreshed (the identity provider and app, from config and env). */
+  oauth?: { settings(config: OpenClawConfig, env: NodeJS.ProcessEnv | undefined): OAuthSettings };
   /** Whether chat needs a credential (hosted services do; a local vLLM may not). */
   requiresCredential: boolean;
   /** Whether `/models` is worth calling without a credential. */
@@ -62,9 +195,16 @@ export interface ProviderDefinition {
   splitModelSuffix?(modelId: string): { baseId: string; suffix?: string };
   /** Suffixes that pin the backend choice to the router's policy. */
   lockedSuffixes?: readonly string[];
+  /**
+   * Send requests some other way than plain HTTP (Chutes: end-to-end encrypted to an attested
+   * enclave when `e2ee` is on); created once per provider instance. Undefined: plain HTTP.
+   */
+  transport?(context: TransportContext): ProviderTransport | undefined;
+  /** Hardware attestation of the models it marks `confidentialCompute` (loaded only when used). */
+  attestation?: { create(context: AttestationContext): Promise<ModelAttestor> };
   /** Embeddings some other way than `POST {embeddingsBaseUrl ?? baseUrl}/embeddings`. */
   embed?(
-    context: { client: OpenAICompatibleClient; config: ProviderConfig; baseUrl: string },
+    context: { client: ProviderHttpClient; config: ProviderConfig; baseUrl: string },
     request: EmbeddingsRequest,
     options: CallOptions,
   ): Promise<EmbeddingsResponse>;
@@ -76,6 +216,6 @@ export interface Provider {
   readonly baseUrl: string;
   discoverModels(options: CallOptions): Promise<DiscoveryResult>;
   chat(request: ChatCompletionRequest, options: CallOptions): Promise<ChatCompletion>;
-  chatStream(request: ChatCompletionRequest, options: CallOptions): Promise<AsyncIterable<ChatChunk>>;
+  chatStream(request: ChatCompletionRequest, options: CallOptions): Promise<ChunkSource>;
   embed(request: EmbeddingsRequest, options: CallOptions): Promise<EmbeddingsResponse>;
 }

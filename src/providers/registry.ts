@@ -2,9 +2,9 @@ import type { OpenClawConfig, ProviderConfig } from "../config/schema.js";
 import { ConfigError, UpstreamError } from "../shared/errors.js";
 import { chutesProvider } from "./chutes/chutes-provider.js";
 import { huggingfaceProvider } from "./huggingface/huggingface-provider.js";
-import { type CallOptions, type ClientOptions, OpenAICompatibleClient } from "./openai-compatible/client.js";
+import { type ClientOptions, OpenAICompatibleClient } from "./openai-compatible/client.js";
 import { genericProviderDefinition } from "./openai-compatible/generic-provider.js";
-import type { CatalogModel, DiscoveryResult, Provider, ProviderDefinition } from "./provider.js";
+import type { CallOptions, CatalogModel, DiscoveryResult, Provider, ProviderDefinition } from "./provider.js";
 
 export const BUILTIN_PROVIDERS: Readonly<Record<string, ProviderDefinition>> = {
   chutes: chutesProvider,
@@ -28,6 +28,8 @@ export interface CreateProviderOptions {
   timeoutMs?: number;
   /** gateway.http.upstreamMaxConnections / upstreamQueueTimeoutMs / maxUpstreamBodyBytes. */
   upstream?: Pick<ClientOptions, "maxConnections" | "queueTimeoutMs" | "maxBodyBytes">;
+  /** Where relative paths in the provider's config are resolved (the config file's directory). */
+  configDir?: string;
 }
 
 export function createProvider(id: string, config: ProviderConfig = {}, options: CreateProviderOptions = {}): Provider {
@@ -43,7 +45,8 @@ export function createProvider(id: string, config: ProviderConfig = {}, options:
     ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
     ...options.upstream,
   };
-  const client = new OpenAICompatibleClient(clientOptions);
+  const transport = definition.transport?.({ providerId: id, config, baseUrl, configDir: options.configDir ?? process.cwd() });
+  const client = new OpenAICompatibleClient(transport ? { ...clientOptions, transport } : clientOptions);
   let embeddingsClient: OpenAICompatibleClient | undefined;
   const builtin = new Map(definition.builtinModels.map((model) => [model.id, model]));
   const fallback = (error: string): DiscoveryResult => ({ models: [...definition.builtinModels], source: "builtin", error });

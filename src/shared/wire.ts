@@ -78,3 +78,16 @@ export interface EmbeddingsResponse {
   model: string;
   usage?: { prompt_tokens: number; total_tokens: number };
 }
+
+/** What a served answer proves about where it was computed (an attested enclave), for the caller to pass on. */
+export interface AttestationReceipt {
+  /** The serving instance. */
+  instanceId: string;
+  /** SHA-256 (hex) of the hardware quote that was verified for it. */
+  quoteSha256: string;
+  tcbStatus: string;
+  /** Epoch ms of that verification. */
+  verifiedAt: number;
+  /** What was attested, in the provider's terms (Chutes: the chute). */
+  target: string;
+}

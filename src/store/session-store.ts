@@ -1,4 +1,4 @@
-import type { ChatMessage, Usage } from "../shared/wire.js";
+import type { AttestationReceipt, ChatMessage, Usage } from "../shared/wire.js";
 
 /** One exchange: what came in, what went out, on which model, at what cost. */
 export interface TurnRecord {
@@ -17,6 +17,8 @@ export interface TurnRecord {
   status: "ok" | "error" | "aborted";
   error?: string | undefined;
   at: number;
+  /** The attested enclave that computed the answer (end-to-end encrypted requests only). */
+  receipt?: AttestationReceipt | undefined;
 }
 
 export interface SessionSummary {

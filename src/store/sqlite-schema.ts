@@ -29,7 +29,8 @@ CREATE TABLE IF NOT EXISTS turns (
   input TEXT NOT NULL,
   output TEXT,
   usage TEXT,
-  cost REAL
+  cost REAL,
+  receipt TEXT
 );
 CREATE INDEX IF NOT EXISTS turns_session ON turns (session_key, id);
 CREATE TABLE IF NOT EXISTS responses (
@@ -75,6 +76,8 @@ CREATE TABLE IF NOT EXISTS key_spend (
 export function migrateSchema(db: Database.Database): void {
   const columns = db.prepare("PRAGMA table_info(requests)").all() as Array<{ name: string }>;
   if (!columns.some((column) => column.name === "key_id")) db.exec("ALTER TABLE requests ADD COLUMN key_id TEXT");
+  const turnColumns = db.prepare("PRAGMA table_info(turns)").all() as Array<{ name: string }>;
+  if (!turnColumns.some((column) => column.name === "receipt")) db.exec("ALTER TABLE turns ADD COLUMN receipt TEXT");
   // Budgets sum one key's spend since a date: this keeps that an index range, not a scan.
   db.exec("CREATE INDEX IF NOT EXISTS requests_key_at ON requests (key_id, at)");
 }

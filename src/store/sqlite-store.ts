@@ -37,6 +37,7 @@ interface TurnRow {
   output: string | null;
   usage: string | null;
   cost: number | null;
+  receipt?: string | null;
 }
 
 const toSummary = (row: SessionRow): SessionSummary => ({
@@ -275,6 +276,7 @@ export class SqliteStore {
         status: turn.status,
         error: turn.error ?? undefined,
         at: turn.at,
+        ...(turn.receipt ? { receipt: JSON.parse(turn.receipt) } : {}),
       }),
     );
     return { session: toSummary(row), turns };

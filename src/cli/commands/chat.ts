@@ -2,7 +2,7 @@ import { createInterface } from "node:readline";
 import { streamChat } from "../../agents/run-chat.js";
 import type { ModelRuntime } from "../../models/model-runtime.js";
 import { CancelledError, InvalidRequestError, isOpenClawError } from "../../shared/errors.js";
-import type { ChatMessage } from "../../shared/wire.js";
+import type { AttestationReceipt, ChatMessage } from "../../shared/wire.js";
 import { loadCliContext, warn } from "../context.js";
 import { explainUpstreamError } from "../explain-error.js";
 import { readAll } from "../read-secret.js";
@@ -15,6 +15,8 @@ export interface ChatOptions {
   system?: string;
   fallback?: boolean;
   reasoning?: boolean;
+  /** The global `--verbose`: also says which attested enclave served an end-to-end encrypted answer. */
+  verbose?: boolean;
 }
 
 /** Stream one reply to stdout as it arrives; returns its text (the tool calls' lines when it only called tools). */
@@ -37,6 +39,14 @@ async function streamReply(
       {
         signal,
         onFallback: (failed, error, next) => warn(`${failed.ref} failed (${error.message}); trying ${next.ref}`),
+        ...(options.verbose
+          ? {
+              onReceipt: (receipt: AttestationReceipt) => {
+                const line = `openclaw: verified enclave ${receipt.instanceId} (${receipt.target}), TCB ${receipt.tcbStatus}, quote sha256 ${receipt.quoteSha256.slice(0, 16)}…, attested ${new Date(receipt.verifiedAt).toISOString()}\n`;
+                process.stderr.write(forTerminal(line, process.stderr));
+              },
+            }
+          : {}),
       },
     );
     let text = "";

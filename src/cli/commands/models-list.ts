@@ -2,6 +2,7 @@ import type { ProviderCatalog } from "../../models/catalog.js";
 import type { ModelRuntime } from "../../models/model-runtime.js";
 import type { CatalogModel } from "../../providers/provider.js";
 import { InvalidRequestError } from "../../shared/errors.js";
+import { readAttestationVerdicts, type StoredVerdict } from "../../store/attestation-verdicts.js";
 import { loadCliContext } from "../context.js";
 import { formatAge, formatPrice, formatTokens } from "../format.js";
 import { printJson } from "../output.js";
@@ -12,6 +13,21 @@ export interface ModelsListOptions {
   tee?: boolean;
   json?: boolean;
   refresh?: boolean;
+}
+
+/**
+ * A TEE model is `declared` on the provider's word (Chutes' `confidential_compute`), `attested`
+ * when its last hardware attestation passed, `refused` when it did not.
+ */
+export function teeStatus(model: CatalogModel, verdict: StoredVerdict | undefined) {
+  if (!model.confidentialCompute) return undefined;
+  if (!verdict) return { status: "declared" as const };
+  return {
+    status: verdict.ok ? ("attested" as const) : ("refused" as const),
+    verifiedAt: new Date(verdict.verifiedAt).toISOString(),
+    expiresAt: new Date(verdict.expiresAt).toISOString(),
+    ...(verdict.failure ? { failure: verdict.failure } : {}),
+  };
 }
 
 function catalogLines(runtime: ModelRuntime, catalog: ProviderCatalog, now: number, width: number): string[] {
@@ -25,7 +41,7 @@ function catalogLines(runtime: ModelRuntime, catalog: ProviderCatalog, now: numb
 }
 
 export async function runModelsList(options: ModelsListOptions): Promise<void> {
-  const { runtime } = await loadCliContext();
+  const { runtime, paths } = await loadCliContext();
   if (options.provider && !runtime.providerIds.has(options.provider)) {
     throw new InvalidRequestError(`unknown provider ${options.provider}: known providers are ${[...runtime.providerIds].join(", ")}`, {
       param: "provider",
@@ -36,6 +52,7 @@ export async function runModelsList(options: ModelsListOptions): Promise<void> {
   const defaultRef = runtime.defaultModel();
   const fallbacks = runtime.fallbacks();
   const now = Date.now();
+  const verdicts = await readAttestationVerdicts(paths);
   const pick = (catalog: ProviderCatalog) => catalog.models.filter((model) => !options.tee || model.confidentialCompute === true);
   const describe = (model: CatalogModel) => {
     const ref = `${model.provider}/${model.id}`;
@@ -46,6 +63,7 @@ export async function runModelsList(options: ModelsListOptions): Promise<void> {
       default: ref === defaultRef,
       fallback: fallbacks.includes(ref),
       credential: runtime.credential(model.provider) !== undefined,
+      ...(model.confidentialCompute ? { tee: teeStatus(model, verdicts.get(ref)) } : {}),
     };
   };
 
@@ -66,8 +84,10 @@ export async function runModelsList(options: ModelsListOptions): Promise<void> {
   } else {
     const width = process.stdout.columns || 80;
     const lines: string[] = [];
+    let shownTee = false;
     for (const catalog of loaded.providers.values()) {
       const rows = pick(catalog).map(describe);
+      shownTee ||= rows.some((row) => row.tee !== undefined);
       lines.push(...catalogLines(runtime, catalog, now, width));
       if (rows.length === 0) {
         lines.push("  (no models)", "");
@@ -81,7 +101,7 @@ export async function runModelsList(options: ModelsListOptions): Promise<void> {
             { header: "MODEL", values: rows.map((row) => row.ref) },
             { header: "CTX", values: rows.map((row) => formatTokens(row.contextWindow)), align: "right" },
             { header: "IN", values: rows.map((row) => (row.input.includes("image") ? "img" : "text")), dropOrder: 3 },
-            { header: "TEE", values: rows.map((row) => (row.confidentialCompute ? "yes" : "no")) },
+            { header: "TEE", values: rows.map((row) => row.tee?.status ?? "no") },
             {
               header: "$/1M IN/OUT",
               values: rows.map((row) => (row.cost ? `${formatPrice(row.cost.input)}/${formatPrice(row.cost.output)}` : "-")),
@@ -100,6 +120,7 @@ export async function runModelsList(options: ModelsListOptions): Promise<void> {
       );
     }
     lines.push("* default model   + fallback   --json for every field");
+    if (shownTee) lines.push("TEE: declared by the provider, or attested/refused by `openclaw tee verify`");
     process.stdout.write(`${lines.join("\n")}\n`);
   }
   await loaded.refreshing;

@@ -2,6 +2,7 @@ import { oauthState } from "../../auth/oauth/profile-state.js";
 import { redactUrlCredentials } from "../../config/secrets.js";
 import { parseModelRef } from "../../models/model-ref.js";
 import { InvalidRequestError } from "../../shared/errors.js";
+import { readAttestationVerdicts } from "../../store/attestation-verdicts.js";
 import { loadCliContext } from "../context.js";
 import { formatAge } from "../format.js";
 import { printJson } from "../output.js";
@@ -41,10 +42,26 @@ export async function runModelsStatus(options: ModelsStatusOptions): Promise<voi
     ? (parseModelRef(runtime.aliases.targets.get(defaultModel) ?? defaultModel, runtime.providerIds) ?? null)
     : null;
   const now = Date.now();
+  const verdicts = await readAttestationVerdicts(paths);
+
+  /** TEE models as declared by the provider, and how many of them passed their last attestation. */
+  const teeSummary = (models: { provider: string; id: string; confidentialCompute?: boolean }[]) => {
+    const declared = models.filter((model) => model.confidentialCompute);
+    if (declared.length === 0) return undefined;
+    const seen = declared.flatMap((model) => verdicts.get(`${model.provider}/${model.id}`) ?? []);
+    const last = Math.max(0, ...seen.map((verdict) => verdict.verifiedAt));
+    return {
+      declared: declared.length,
+      attested: seen.filter((verdict) => verdict.ok).length,
+      refused: seen.filter((verdict) => !verdict.ok).length,
+      ...(last ? { lastVerifiedAt: new Date(last).toISOString() } : {}),
+    };
+  };
 
   const providers = providerIds.map((id) => {
     const credential = runtime.credential(id);
     const catalog = loaded.providers.get(id);
+    const tee = teeSummary(catalog?.models ?? []);
     return {
       provider: id,
       configured: runtime.config.models?.providers?.[id] !== undefined,
@@ -72,6 +89,7 @@ export async function runModelsStatus(options: ModelsStatusOptions): Promise<voi
         models: catalog?.models.length ?? 0,
         ...(catalog?.fetchedAt ? { fetchedAt: new Date(catalog.fetchedAt).toISOString(), stale: catalog.stale === true } : {}),
       },
+      ...(tee ? { tee } : {}),
     };
   });
 
@@ -135,6 +153,12 @@ export async function runModelsStatus(options: ModelsStatusOptions): Promise<voi
       lines.push(
         `  ${provider.provider}: ${credential}; catalog ${provider.catalog.source}${age}, ${provider.catalog.models} models${provider.teeOnly ? "; teeOnly" : ""}`,
       );
+      if (provider.tee) {
+        const { declared, attested, refused, lastVerifiedAt } = provider.tee;
+        lines.push(
+          `    TEE models: ${declared} declared; ${attested} attested, ${refused} refused${lastVerifiedAt ? ` (last verified ${lastVerifiedAt})` : ""}`,
+        );
+      }
       for (const profile of provider.oauth) {
         const expiry = profile.expires
           ? `access token until ${profile.expires}${profile.autoRefresh ? " (refreshed automatically)" : ""}`

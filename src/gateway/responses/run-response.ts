@@ -3,7 +3,7 @@ import { routeRequest } from "../../agents/route-request.js";
 import { completeChat, streamChat } from "../../agents/run-chat.js";
 import { costOf, planSession } from "../../agents/session.js";
 import { errorCode, InvalidRequestError, isOpenClawError, OpenClawError } from "../../shared/errors.js";
-import type { ChatMessage, Usage } from "../../shared/wire.js";
+import type { AttestationReceipt, ChatMessage, Usage } from "../../shared/wire.js";
 import type { TurnRecord } from "../../store/session-store.js";
 import { type GatewayContext, header, type RequestLog, runOptions } from "../context.js";
 import { expectObject } from "../http.js";
@@ -36,6 +36,8 @@ export interface ResponseTurn {
   bodyBytes: number;
   /** The key's grant, before anything is sent (HTTP sets its `x-ratelimit-*` headers). */
   onGrant?(grant: KeyGrant | undefined): void;
+  /** An attested enclave serves the answer (end-to-end encryption): its receipt, before the first byte. */
+  onReceipt?(receipt: AttestationReceipt): void;
   /** The conversation behind `previous_response_id`; throws the transport's not-found error. */
   previous(id: string): Promise<Conversation>;
   /**
@@ -188,7 +190,12 @@ export async function completeResponseTurn(
 ): Promise<void> {
   const { body, signal, log, entry } = turn;
   const { chain, messages, fields, id, createdAt, save, remember } = await prepare(ctx, turn);
-  const { ref, result } = await completeChat(ctx.runtime, chain, { ...fields, messages }, runOptions(ctx, signal, entry.requestId));
+  const { ref, result } = await completeChat(
+    ctx.runtime,
+    chain,
+    { ...fields, messages },
+    { ...runOptions(ctx, signal, entry.requestId), ...(turn.onReceipt ? { onReceipt: turn.onReceipt } : {}) },
+  );
   log.model = ref.ref;
   entry.use(ref);
   const choice = result.choices?.[0];
@@ -223,7 +230,7 @@ export async function streamResponseTurn(ctx: GatewayContext, turn: ResponseTurn
     ctx.runtime,
     chain,
     { ...fields, messages, stream_options: { include_usage: true } },
-    runOptions(ctx, signal, entry.requestId),
+    { ...runOptions(ctx, signal, entry.requestId), ...(turn.onReceipt ? { onReceipt: turn.onReceipt } : {}) },
   );
   log.model = ref.ref;
   entry.use(ref);

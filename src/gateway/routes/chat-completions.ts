@@ -4,13 +4,14 @@ import { completeChat, streamChat } from "../../agents/run-chat.js";
 import { costOf, newMessages, planSession } from "../../agents/session.js";
 import type { ModelRef } from "../../models/model-ref.js";
 import { InvalidRequestError, isOpenClawError, OpenClawError } from "../../shared/errors.js";
-import type { ChatCompletionRequest, ChatMessage, Usage } from "../../shared/wire.js";
+import type { AttestationReceipt, ChatCompletionRequest, ChatMessage, Usage } from "../../shared/wire.js";
 import type { TurnRecord } from "../../store/session-store.js";
 import { relayChatStream } from "../chat-stream.js";
 import { type GatewayContext, header, type RequestLog, type RouteHandler, runOptions } from "../context.js";
 import { abortOnClientClose, bodyBytesOf, expectObject, readJsonBody, sendJson } from "../http.js";
 import { admitKey, applyGrantHeaders, type Caller, checkAgentScope, maxOutputOf, scopeChain } from "../key-guard.js";
 import { endEventStream, startEventStream, writeEvent } from "../sse.js";
+import { formatTeeReceipt, TEE_RECEIPT_HEADER } from "../tee-receipt.js";
 import { contentSetting, type LedgerEntry, withLedgerEntry } from "./request-ledger.js";
 
 function validate(body: unknown): ChatCompletionRequest {
@@ -73,14 +74,26 @@ async function chatCompletions(
       output: session.content ? fields.output : null,
       cost,
       at: Date.now(),
+      ...(receipt ? { receipt } : {}),
     });
+  };
+  // An answer computed in an attested enclave says so, before its first byte.
+  let receipt: AttestationReceipt | undefined;
+  const onReceipt = (served: AttestationReceipt) => {
+    receipt = served;
+    if (!response.headersSent) response.setHeader(TEE_RECEIPT_HEADER, formatTeeReceipt(served));
   };
 
   // The client going away aborts the upstream call at once.
   const signal = abortOnClientClose(response);
 
   if (body.stream !== true) {
-    const { ref, result } = await completeChat(ctx.runtime, chain, { ...fields, messages }, runOptions(ctx, signal, entry.requestId));
+    const { ref, result } = await completeChat(
+      ctx.runtime,
+      chain,
+      { ...fields, messages },
+      { ...runOptions(ctx, signal, entry.requestId), onReceipt },
+    );
     log.model = ref.ref;
     entry.use(ref);
     result.model = ref.ref;
@@ -92,7 +105,10 @@ async function chatCompletions(
   const includeUsage = body.stream_options?.include_usage === true;
   // Always ask the upstream for usage: accounting needs real numbers, not zeros.
   const upstreamBody = { ...fields, messages, stream_options: { ...body.stream_options, include_usage: true } };
-  const { ref, result: stream } = await streamChat(ctx.runtime, chain, upstreamBody, runOptions(ctx, signal, entry.requestId));
+  const { ref, result: stream } = await streamChat(ctx.runtime, chain, upstreamBody, {
+    ...runOptions(ctx, signal, entry.requestId),
+    onReceipt,
+  });
   log.model = ref.ref;
   entry.use(ref);
   startEventStream(response);

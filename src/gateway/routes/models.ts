@@ -2,6 +2,7 @@ import { allowedRefs, pickAgent, providersSetUp } from "../../agents/route-reque
 import type { ModelRuntime } from "../../models/model-runtime.js";
 import type { CatalogModel } from "../../providers/provider.js";
 import { NotFoundError } from "../../shared/errors.js";
+import type { StoredVerdict } from "../../store/attestation-verdicts.js";
 import { type GatewayContext, header, type RouteHandler } from "../context.js";
 import { sendJson } from "../http.js";
 import { type Caller, checkAgentScope, keySees } from "../key-guard.js";
@@ -22,7 +23,23 @@ function usable(runtime: ModelRuntime, provider: string): boolean {
 }
 
 /** One OpenAI model object; the catalog's facts are extra fields of ours. */
-function toEntry(id: string, provider: string, created: number, model: CatalogModel | undefined): ModelEntry {
+/**
+ * For a TEE model: `declared` on the provider's word, `attested`/`refused` after its last hardware
+ * attestation (`openclaw tee verify`), with when.
+ */
+function teeFields(model: CatalogModel, verdict: StoredVerdict | undefined) {
+  if (!model.confidentialCompute) return {};
+  if (!verdict) return { tee_status: "declared" };
+  return { tee_status: verdict.ok ? "attested" : "refused", tee_verified_at: Math.floor(verdict.verifiedAt / 1000) };
+}
+
+function toEntry(
+  id: string,
+  provider: string,
+  created: number,
+  model: CatalogModel | undefined,
+  verdicts: ReadonlyMap<string, StoredVerdict>,
+): ModelEntry {
   return {
     id,
     object: "model",
@@ -35,6 +52,7 @@ function toEntry(id: string, provider: string, created: number, model: CatalogMo
           ...(model.maxTokens ? { max_output_tokens: model.maxTokens } : {}),
           ...(model.cost ? { pricing: { input_per_1m: model.cost.input ?? null, output_per_1m: model.cost.output ?? null } } : {}),
           tee: model.confidentialCompute === true,
+          ...teeFields(model, verdicts.get(`${model.provider}/${model.id}`)),
           input_modalities: model.input,
         }
       : {}),
@@ -56,13 +74,14 @@ async function listModels(ctx: GatewayContext, agentHeader: string | undefined):
     const fetchedAt = loaded.providers.get(provider)?.fetchedAt;
     return fetchedAt ? Math.floor(fetchedAt / 1000) : STARTED;
   };
+  const verdicts = await runtime.attestationVerdicts();
   const allowed = agentHeader ? allowedRefs(runtime, pickAgent(runtime, undefined, agentHeader).agent) : undefined;
   if (allowed) {
     const entries: ModelEntry[] = [];
     for (const text of allowed) {
       const ref = runtime.resolveRef(text);
       if (!usable(runtime, ref.provider)) continue;
-      entries.push(toEntry(ref.ref, ref.provider, created(ref.provider), await runtime.findModel(ref)));
+      entries.push(toEntry(ref.ref, ref.provider, created(ref.provider), await runtime.findModel(ref), verdicts));
     }
     return entries;
   }
@@ -70,7 +89,7 @@ async function listModels(ctx: GatewayContext, agentHeader: string | undefined):
   for (const catalog of loaded.providers.values()) {
     if (!usable(runtime, catalog.provider)) continue;
     for (const model of catalog.models)
-      entries.push(toEntry(`${model.provider}/${model.id}`, model.provider, created(catalog.provider), model));
+      entries.push(toEntry(`${model.provider}/${model.id}`, model.provider, created(catalog.provider), model, verdicts));
   }
   return entries;
 }

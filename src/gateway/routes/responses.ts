@@ -10,6 +10,7 @@ import {
   validateResponsesRequest,
 } from "../responses/run-response.js";
 import { endEventStream, startEventStream, writeEvent } from "../sse.js";
+import { formatTeeReceipt, TEE_RECEIPT_HEADER } from "../tee-receipt.js";
 import { withLedgerEntry } from "./request-ledger.js";
 
 function storedId(request: { url?: string | undefined }): string {
@@ -39,6 +40,10 @@ export const handleCreateResponse: RouteHandler = (ctx, request, response, log, 
         caller,
         bodyBytes: bodyBytesOf(request),
         onGrant: (grant) => applyGrantHeaders(response, grant),
+        // An answer computed in an attested enclave says so, before its first byte.
+        onReceipt: (served) => {
+          if (!response.headersSent) response.setHeader(TEE_RECEIPT_HEADER, formatTeeReceipt(served));
+        },
         previous: async (id) => {
           const previous = await ctx.store.getResponse(id);
           if (!previous) throw notFound(id, "previous_response_id");

@@ -1,10 +1,16 @@
+import { resolveChutesOAuthSettings } from "../../auth/oauth/chutes-oauth-settings.js";
 import type { ModelListEntry } from "../../shared/wire.js";
 import { compact, displayNameFromId, modalities, price, stringList, text, tokenCount } from "../model-fields.js";
-import type { CatalogModel, ProviderDefinition } from "../provider.js";
+import type { CatalogModel, ProviderDefinition, ProviderTransport } from "../provider.js";
 import { CHUTES_BUILTIN_ALIASES, CHUTES_BUILTIN_MODELS, CHUTES_DEFAULT_MODEL } from "./chutes-catalog.js";
 
 const DEFAULT_CONTEXT_WINDOW = 128_000;
 const DEFAULT_MAX_TOKENS = 4_096;
+
+/** A chute id as `/v1/models` serves it (a UUID); anything else is dropped, as it ends up in URL paths. */
+function chuteId(value: unknown): string | undefined {
+  return typeof value === "string" && /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(value) ? value : undefined;
+}
 
 /** One `GET https://llm.chutes.ai/v1/models` entry → catalog model. TEE comes only from `confidential_compute`. */
 export function mapChutesModel(entry: ModelListEntry, builtin: CatalogModel | undefined): CatalogModel {
@@ -23,6 +29,7 @@ export function mapChutesModel(entry: ModelListEntry, builtin: CatalogModel | un
     tools: features.has("tools"),
     structuredOutput: features.has("json_mode") || features.has("structured_outputs"),
     confidentialCompute: entry.confidential_compute === true,
+    upstreamId: chuteId(entry.chute_id) ?? builtin?.upstreamId,
   });
 }
 
@@ -33,10 +40,31 @@ export const chutesProvider: ProviderDefinition = {
   builtinModels: CHUTES_BUILTIN_MODELS,
   builtinAliases: CHUTES_BUILTIN_ALIASES,
   defaultModel: CHUTES_DEFAULT_MODEL,
+  credentialEnv: ["CHUTES_API_KEY", "CHUTES_OAUTH_TOKEN"],
+  oauth: { settings: (config, env) => resolveChutesOAuthSettings(config, env) },
   requiresCredential: true,
   discoverWithoutCredential: true,
   mergeBuiltinOnDiscovery: false,
   mapModel: mapChutesModel,
   // Ask the server to enforce TEE-only too, so a stale catalog can never route around it.
   requestHeaders: (config): Record<string, string> => (config.teeOnly ? { "X-TEE-Only": "true" } : {}),
+  // With `e2ee`, chat goes encrypted to attested enclaves only; the crypto is loaded on the first request.
+  transport: (context) => {
+    if (context.config.e2ee !== true) return undefined;
+    let loaded: Promise<ProviderTransport> | undefined;
+    return (request, sink, next) => {
+      loaded ??= import("./tee/e2ee-transport.js").then((module) => module.createChutesE2eeTransport(context));
+      loaded.then(
+        (transport) => transport(request, sink, next),
+        (error: Error) => {
+          request.onSettled?.();
+          sink.onError(error);
+        },
+      );
+    };
+  },
+  // The attestation library (DCAP, ML-KEM, NRAS) is loaded only by what attests.
+  attestation: {
+    create: async (context) => (await import("./tee/chutes-attestation.js")).createChutesModelAttestor(context),
+  },
 };

@@ -1,6 +1,6 @@
 import { InvalidRequestError, UpstreamError } from "../../shared/errors.js";
 import type { EmbeddingsRequest, EmbeddingsResponse } from "../../shared/wire.js";
-import type { CallOptions, OpenAICompatibleClient } from "../openai-compatible/client.js";
+import type { CallOptions, ProviderHttpClient } from "../provider.js";
 
 const isNumbers = (value: unknown): value is number[] => Array.isArray(value) && value.every((item) => typeof item === "number");
 
@@ -25,7 +25,7 @@ function toVector(value: unknown): number[] {
  * feature-extraction pipeline (`{ inputs }` in, bare arrays out), translated to the OpenAI shape.
  */
 export async function featureExtraction(
-  client: OpenAICompatibleClient,
+  client: ProviderHttpClient,
   base: string,
   request: EmbeddingsRequest,
   options: CallOptions,

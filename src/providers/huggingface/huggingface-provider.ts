@@ -55,6 +55,7 @@ export const huggingfaceProvider: ProviderDefinition = {
   builtinModels: HUGGINGFACE_BUILTIN_MODELS,
   defaultModel: HUGGINGFACE_DEFAULT_MODEL,
   // The guide: without a token only the built-in catalog is used.
+  credentialEnv: ["HF_TOKEN", "HUGGINGFACE_HUB_TOKEN"],
   requiresCredential: true,
   discoverWithoutCredential: false,
   mergeBuiltinOnDiscovery: true,

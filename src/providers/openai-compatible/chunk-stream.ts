@@ -1,6 +1,7 @@
 import { UpstreamError } from "../../shared/errors.js";
 import { containsSecret, scrubExact } from "../../shared/scrub.js";
 import type { ChatChunk } from "../../shared/wire.js";
+import type { ChunkSource } from "../provider.js";
 import type { ExchangeControl } from "./exchange.js";
 import { SseDecoder, SseEventTooLargeError } from "./sse-decoder.js";
 
@@ -8,10 +9,11 @@ import { SseDecoder, SseEventTooLargeError } from "./sse-decoder.js";
 export const RAW_EVENT: unique symbol = Symbol("openclaw.rawEvent");
 export type StreamedChunk = ChatChunk & { [RAW_EVENT]?: string };
 
-/** A chunk iterable that can also hand over what it has already received in one go. */
-export interface BatchedChunks extends AsyncIterable<ChatChunk> {
-  takeQueued?(): StreamedChunk[];
-}
+/** A chunk iterable that can also hand over what it has already received in one go (the spec's `ChunkSource`). */
+export type BatchedChunks = ChunkSource;
+
+/** The raw text of an event, as the spec's `ChunkSource.rawEvent` gives it. */
+export const rawEventOf = (chunk: ChatChunk): string | undefined => (chunk as StreamedChunk)[RAW_EVENT];
 
 const HIGH_WATER = 64;
 /** How long an upstream may keep its body open after `[DONE]`. */
@@ -205,6 +207,10 @@ export class ChunkStream implements AsyncIterableIterator<StreamedChunk> {
   }
 
   /** Chunks already received, without waiting: lets a relay handle a whole network read at once. */
+  rawEvent(chunk: ChatChunk): string | undefined {
+    return rawEventOf(chunk);
+  }
+
   takeQueued(): StreamedChunk[] {
     if (this.head >= this.queue.length) return [];
     const taken = this.queue.slice(this.head);

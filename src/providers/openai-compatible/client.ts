@@ -10,8 +10,9 @@ import type {
   EmbeddingsResponse,
   ModelListEntry,
 } from "../../shared/wire.js";
+import type { CallOptions, ChunkSource, ProviderTransport, SendRequest } from "../provider.js";
 import { checkChunk, checkCompletion } from "./chunk-check.js";
-import type { BatchedChunks } from "./chunk-stream.js";
+import { rawEventOf } from "./chunk-stream.js";
 import { type ExchangeRequest, exchange } from "./exchange.js";
 import { firstHeader, MAX_ERROR_BODY_BYTES, openChunkStream } from "./open-chunk-stream.js";
 import { acquireSlot, DEFAULT_MAX_CONNECTIONS, DEFAULT_QUEUE_TIMEOUT_MS } from "./origin-slots.js";
@@ -56,13 +57,11 @@ export interface ClientOptions {
   queueTimeoutMs?: number;
   /** Largest answer read whole (JSON, a JSON answer to a stream request); past it the request is aborted. */
   maxBodyBytes?: number;
+  /** The provider's transport hook: requests go through it instead of plain HTTP to `{baseUrl}{path}`. */
+  transport?: ProviderTransport | undefined;
 }
 
-export interface CallOptions {
-  apiKey?: string | undefined;
-  signal?: AbortSignal | undefined;
-  headers?: Record<string, string> | undefined;
-}
+export type { CallOptions } from "../provider.js";
 
 /** Upstream JSON nested deeper than this is refused (real answers are shallow). */
 const MAX_UPSTREAM_JSON_DEPTH = 128;
@@ -95,6 +94,7 @@ export class OpenAICompatibleClient {
   private lastKey: string | undefined;
   private lastSecrets: readonly string[];
   private readonly urls = new Map<string, URL>();
+  private readonly transport: ProviderTransport | undefined;
 
   constructor(options: ClientOptions) {
     this.providerId = options.providerId;
@@ -107,6 +107,14 @@ export class OpenAICompatibleClient {
     this.maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_UPSTREAM_BODY_BYTES;
     this.configuredSecrets = [...credentialHeaderValues(this.headers), ...urlCredentials(this.baseUrl)];
     this.lastSecrets = credentialVariants(this.configuredSecrets);
+    this.transport = options.transport;
+  }
+
+  /** Plain HTTP through undici, or the provider's transport (which may hand the request back to plain HTTP). */
+  private send(dispatcher: Dispatcher): SendRequest {
+    const plain: SendRequest = (request, sink) => exchange(dispatcher, request, sink);
+    const transport = this.transport;
+    return transport ? (request, sink) => transport(request, sink, plain) : plain;
   }
 
   /** Every credential a request carries, in the forms an upstream could echo them. Cached per key. */
@@ -155,8 +163,9 @@ export class OpenAICompatibleClient {
       timeoutMs: this.timeoutMs,
       signal: options.signal,
       onSettled: release,
+      onReceipt: options.onReceipt,
     };
-    return { request, dispatcher, secrets };
+    return { request, send: this.send(dispatcher), secrets };
   }
 
   private httpError(status: number, headers: RawResponse["headers"], body: string, secrets: readonly string[]): UpstreamError {
@@ -177,11 +186,11 @@ export class OpenAICompatibleClient {
    * first 64 KiB, where its message is.
    */
   async fetch(method: "GET" | "POST", path: string, body: unknown, options: CallOptions): Promise<RawResponse> {
-    const { request, dispatcher, secrets } = await this.prepare(method, path, body, options, "application/json");
-    return this.collect(dispatcher, request, secrets, options.signal);
+    const { request, send, secrets } = await this.prepare(method, path, body, options, "application/json");
+    return this.collect(send, request, secrets, options.signal);
   }
 
-  private collect(dispatcher: Dispatcher, request: ExchangeRequest, secrets: readonly string[], signal?: AbortSignal) {
+  private collect(send: SendRequest, request: ExchangeRequest, secrets: readonly string[], signal?: AbortSignal) {
     return new Promise<RawResponse>((resolve, reject) => {
       const chunks: Buffer[] = [];
       let bytes = 0;
@@ -190,7 +199,7 @@ export class OpenAICompatibleClient {
       let headers: RawResponse["headers"] = {};
       const text = () =>
         scrubExact(chunks.length === 1 ? (chunks[0] as Buffer).toString("utf8") : Buffer.concat(chunks).toString("utf8"), secrets);
-      exchange(dispatcher, request, {
+      send(request, {
         onStart: (code, received) => {
           status = code;
           headers = received;
@@ -219,8 +228,8 @@ export class OpenAICompatibleClient {
   }
 
   async json<T>(method: "GET" | "POST", path: string, body: unknown, options: CallOptions): Promise<T> {
-    const { request, dispatcher, secrets } = await this.prepare(method, path, body, options, "application/json");
-    const response = await this.collect(dispatcher, request, secrets, options.signal);
+    const { request, send, secrets } = await this.prepare(method, path, body, options, "application/json");
+    const response = await this.collect(send, request, secrets, options.signal);
     if (response.status < 200 || response.status >= 300) throw this.httpError(response.status, response.headers, response.text, secrets);
     try {
       // Nesting deep enough to overflow the stack later (when the answer is re-serialised) is not an answer.
@@ -244,8 +253,8 @@ export class OpenAICompatibleClient {
    * before any token (HTTP error, or an error event first) is thrown here and the caller can
    * still fall back; failures after that are thrown from the iterator.
    */
-  async chatStream(body: ChatCompletionRequest, options: CallOptions = {}): Promise<AsyncIterable<ChatChunk>> {
-    const { request, dispatcher, secrets } = await this.prepare(
+  async chatStream(body: ChatCompletionRequest, options: CallOptions = {}): Promise<ChunkSource> {
+    const { request, send, secrets } = await this.prepare(
       "POST",
       "/chat/completions",
       { ...body, stream: true },
@@ -253,7 +262,7 @@ export class OpenAICompatibleClient {
       "text/event-stream",
     );
     const mapError = (error: unknown) => (error instanceof UpstreamError ? error : this.failure(error, options.signal, secrets));
-    const stream = await openChunkStream(dispatcher, request, {
+    const stream = await openChunkStream(send, request, {
       providerId: this.providerId,
       parseEvent: (data) => this.parseEvent(data, secrets),
       mapError,
@@ -277,12 +286,13 @@ export class OpenAICompatibleClient {
     }
     if (early.length === 1 && early[0]?.done) return stream;
     let replayed = 0;
-    const replay: BatchedChunks = {
+    const replay: ChunkSource = {
       [Symbol.asyncIterator]: () => ({
         next: () => (replayed < early.length ? Promise.resolve(early[replayed++] as IteratorResult<ChatChunk>) : stream.next()),
         return: () => stream.return(),
       }),
       takeQueued: () => (replayed >= early.length ? stream.takeQueued() : []),
+      rawEvent: rawEventOf,
     };
     return replay;
   }

@@ -1,32 +1,14 @@
 import type { Dispatcher } from "undici";
+import type { TransportControl, TransportRequest, TransportSink } from "../provider.js";
 
 /**
  * One HTTP exchange on undici's dispatch API, without a Readable body in between: the hot
  * path of every upstream call. The sink sees the status, then raw body bytes as they arrive.
+ * Its shapes are the provider spec's transport shapes: a transport hook sends the same way.
  */
-export interface ExchangeSink {
-  onStart(status: number, headers: Record<string, string | string[] | undefined>, control: ExchangeControl): void;
-  onData(chunk: Buffer): void;
-  onEnd(): void;
-  onError(error: Error): void;
-}
-
-export interface ExchangeControl {
-  pause(): void;
-  resume(): void;
-  abort(reason?: Error): void;
-}
-
-export interface ExchangeRequest {
-  url: URL;
-  method: "GET" | "POST";
-  headers: Record<string, string>;
-  body: string | null;
-  timeoutMs: number;
-  signal?: AbortSignal | undefined;
-  /** Called once when the exchange is over (ended, failed or aborted): gives back its upstream slot. */
-  onSettled?: (() => void) | undefined;
-}
+export type ExchangeSink = TransportSink;
+export type ExchangeControl = TransportControl;
+export type ExchangeRequest = TransportRequest;
 
 export function exchange(dispatcher: Dispatcher, request: ExchangeRequest, sink: ExchangeSink): void {
   const { signal } = request;

@@ -1,11 +1,11 @@
-import type { Dispatcher } from "undici";
 import { UpstreamError } from "../../shared/errors.js";
 import { scrubExact } from "../../shared/scrub.js";
 import type { ChatChunk, ChatCompletion } from "../../shared/wire.js";
+import type { SendRequest } from "../provider.js";
 import { ChunkStream } from "./chunk-stream.js";
 import type { RawResponse } from "./client.js";
 import { completionToChunks } from "./completion-to-chunks.js";
-import { type ExchangeControl, type ExchangeRequest, exchange } from "./exchange.js";
+import type { ExchangeControl, ExchangeRequest } from "./exchange.js";
 import { upstreamStreamError } from "./upstream-error.js";
 
 /** An error body is read up to this much (the message is in its first lines), then the request is aborted. */
@@ -64,7 +64,7 @@ function plainAnswer(hooks: StreamHooks, raw: string): ChatChunk[] {
  * ignores `stream: true` and answers with JSON is read whole (bounded) and replayed as chunks.
  * Whatever is read whole is capped, and the upstream request aborted past the cap.
  */
-export function openChunkStream(dispatcher: Dispatcher, request: ExchangeRequest, hooks: StreamHooks): Promise<ChunkStream> {
+export function openChunkStream(send: SendRequest, request: ExchangeRequest, hooks: StreamHooks): Promise<ChunkStream> {
   return new Promise<ChunkStream>((resolve, reject) => {
     let live: ChunkStream | undefined;
     let control: ExchangeControl | undefined;
@@ -82,7 +82,7 @@ export function openChunkStream(dispatcher: Dispatcher, request: ExchangeRequest
       reject(error);
       control?.abort(error);
     };
-    exchange(dispatcher, request, {
+    send(request, {
       onStart: (code, received, started) => {
         status = code;
         headers = received;

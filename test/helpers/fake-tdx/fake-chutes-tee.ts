@@ -83,6 +83,8 @@ export async function startFakeChutesTee(options: {
   instances: FakeTeeInstance[];
   measurements: unknown[];
   handle?: FakeChutesTeeHandler;
+  /** Leave `/e2e/instances` to `handle` (an E2EE relay fake that issues nonces it will check). */
+  delegateE2e?: boolean;
 }): Promise<FakeChutesTee> {
   const state: FakeChutesTee = {
     url: "",
@@ -132,7 +134,7 @@ export async function startFakeChutesTee(options: {
       return json(response, 200, state.measurements);
     }
     if (request.headers.authorization !== `Bearer ${options.credential}`) return json(response, 401, { detail: "Invalid token." });
-    if (url.pathname === `/e2e/instances/${chute}`) {
+    if (url.pathname === `/e2e/instances/${chute}` && !options.delegateE2e) {
       state.hits.instances++;
       if (state.statusFor.instances) return json(response, state.statusFor.instances, { detail: "Too many requests" });
       const listed = state.instances.filter((instance) => !state.listed || state.listed.includes(instance.id));

@@ -44,6 +44,10 @@ export async function startFakeTeeFleet(options: {
   handle?: FakeChutesTeeHandler;
   /** The root names this URL as its CRL distribution point. */
   rootCrlUrl?: string;
+  /** The chute's id or name in the API's paths (default `openclaw/Test-Model-TEE`). */
+  chute?: string;
+  /** `/e2e/instances` answered by `handle` rather than by the fleet (see `startFakeChutesTee`). */
+  delegateE2e?: boolean;
 }): Promise<FakeTeeFleet> {
   const now = options.now;
   const ca = await createTestCa({ now, ...(options.rootCrlUrl ? { rootCrlUrl: options.rootCrlUrl } : {}) });
@@ -102,7 +106,7 @@ export async function startFakeTeeFleet(options: {
       fingerprint: "f".repeat(64),
     },
   ];
-  const chute = "openclaw/Test-Model-TEE";
+  const chute = options.chute ?? "openclaw/Test-Model-TEE";
   const credential = `cpk_test_${randomBytes(12).toString("hex")}`;
   const tee = await startFakeChutesTee({
     chute,
@@ -110,6 +114,7 @@ export async function startFakeTeeFleet(options: {
     instances,
     measurements,
     ...(options.handle ? { handle: options.handle } : {}),
+    ...(options.delegateE2e ? { delegateE2e: true } : {}),
   });
 
   return {
