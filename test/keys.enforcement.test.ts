@@ -76,12 +76,13 @@ test("a key limited to one model gets 403 on another (chat, responses, embedding
   const secret = await createKey("one-model", "--models", QWEN);
   const client = as(secret);
   for (const call of [
-    client.chat.completions.create({ model: GLM, messages: [{ role: "user", content: "hi" }] }),
-    client.chat.completions.create({ model: GLM, messages: [{ role: "user", content: "hi" }], stream: true }),
-    client.responses.create({ model: GLM, input: "hi" }),
-    client.embeddings.create({ model: EMBED, input: "hi" }),
+    () => client.chat.completions.create({ model: GLM, messages: [{ role: "user", content: "hi" }] }),
+    () => client.chat.completions.create({ model: GLM, messages: [{ role: "user", content: "hi" }], stream: true }),
+    () => client.responses.create({ model: GLM, input: "hi" }),
+    () => client.embeddings.create({ model: EMBED, input: "hi" }),
   ]) {
-    const error = await refusal(call);
+    // One at a time: a refusal created before it is awaited would be an unhandled rejection.
+    const error = await refusal(call());
     assert.equal(error.status, 403);
     assert.equal(error.code, "model_not_allowed");
   }

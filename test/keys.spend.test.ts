@@ -110,12 +110,12 @@ test("a budget of $0.001 stops the key after the request that crossed it, on cha
   await drain(await ask()); // $0.001664: this one crosses it, and is served
   const before = upstreamPosts();
   for (const call of [
-    ask(),
-    client.chat.completions.create({ model: QWEN, messages: [{ role: "user", content: "hi" }] }),
-    client.responses.create({ model: QWEN, input: "hi" }),
-    client.embeddings.create({ model: "chutes/Qwen/Qwen3-Embedding-8B", input: "hi" }),
+    () => ask(),
+    () => client.chat.completions.create({ model: QWEN, messages: [{ role: "user", content: "hi" }] }),
+    () => client.responses.create({ model: QWEN, input: "hi" }),
+    () => client.embeddings.create({ model: "chutes/Qwen/Qwen3-Embedding-8B", input: "hi" }),
   ]) {
-    const error = await refusal(call);
+    const error = await refusal(call());
     assert.equal(error.status, 429);
     assert.equal(error.type, "insufficient_quota");
     assert.equal(error.code, "insufficient_quota");

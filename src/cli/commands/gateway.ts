@@ -107,6 +107,8 @@ export async function runGateway(options: GatewayOptions, verbose: boolean): Pro
   try {
     await listen(server, port, host);
   } catch (error) {
+    // Its file watch would keep the process alive after the error.
+    keyIndex.close();
     await store.close();
     throw error;
   }
