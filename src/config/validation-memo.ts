@@ -19,7 +19,7 @@ function currentSchemaVersion(): string {
   if (schemaVersion) return schemaVersion;
   const hash = createHash("sha256");
   const extension = path.extname(new URL(import.meta.url).pathname);
-  for (const module of [`./schema${extension}`, `../auth/credential-schema${extension}`])
+  for (const module of [`./schema${extension}`, `../auth/credential-schema${extension}`, `../store/key-file-schema${extension}`])
     hash.update(readFileSync(new URL(module, import.meta.url)));
   // zod's entry is at its package root; resolving it is half the cost of require("zod/package.json").
   hash.update(readFileSync(new URL("./package.json", import.meta.resolve("zod"))));

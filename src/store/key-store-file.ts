@@ -1,32 +1,24 @@
 import { type FSWatcher, watch } from "node:fs";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { z } from "zod";
 import { ensurePrivateDir } from "../config/paths.js";
+import { ValidationMemo } from "../config/validation-memo.js";
 import { withFileLock, writeFileAtomic } from "../shared/atomic-file.js";
 import { ConfigError, errorCode, InvalidRequestError, NotFoundError } from "../shared/errors.js";
 import { newKeyMaterial } from "./key-secret.js";
-import { BUDGET_PERIODS, type CreatedKey, type KeyPatch, type KeyRecord, type KeyScope, type KeyStore } from "./key-store.js";
+import type { CreatedKey, KeyPatch, KeyRecord, KeyScope, KeyStore } from "./key-store.js";
 
-const positive = z.number().int().positive();
-const KeyRecordSchema = z.strictObject({
-  id: z.string().regex(/^[0-9A-Za-z]{12}$/),
-  name: z.string().min(1),
-  hash: z.string().min(1),
-  salt: z.string().min(1),
-  prefix: z.string(),
-  models: z.array(z.string().min(1)).optional(),
-  agents: z.array(z.string().min(1)).optional(),
-  rpm: positive.optional(),
-  tpm: positive.optional(),
-  maxParallel: positive.optional(),
-  budget: z.strictObject({ usd: z.number().nonnegative(), period: z.enum(BUDGET_PERIODS as [string, ...string[]]) }).optional(),
-  expiresAt: z.number().optional(),
-  createdAt: z.number(),
-  revokedAt: z.number().optional(),
-});
-const KeyFileSchema = z.strictObject({ version: z.literal(1), keys: z.array(KeyRecordSchema) });
 type KeyFile = { version: 1; keys: KeyRecord[] };
+
+/** The schema (zod) is loaded only for a file that has to be validated (see ValidationMemo): not at gateway start. */
+async function parseKeyFile(parsed: unknown, file: string): Promise<KeyFile> {
+  const { KeyFileSchema } = await import("./key-file-schema.js");
+  const result = KeyFileSchema.safeParse(parsed);
+  if (!result.success) {
+    throw new ConfigError(`the key store ${file} is malformed at ${result.error.issues[0]?.path.join(".") || "(root)"}`);
+  }
+  return result.data as KeyFile;
+}
 
 const SCOPE_FIELDS = ["models", "agents", "rpm", "tpm", "maxParallel", "budget", "expiresAt"] as const;
 
@@ -52,10 +44,13 @@ function assertFreeName(keys: KeyRecord[], name: string, except?: string): void 
  * verifies keys with no I/O; SQLite gives no change notification across processes.
  */
 export class LocalKeyStore implements KeyStore {
-  constructor(readonly file: string) {}
+  constructor(
+    readonly file: string,
+    private readonly memo?: ValidationMemo,
+  ) {}
 
   static inStateDir(stateDir: string): LocalKeyStore {
-    return new LocalKeyStore(path.join(stateDir, "keys.json"));
+    return new LocalKeyStore(path.join(stateDir, "keys.json"), ValidationMemo.forState(stateDir));
   }
 
   private async read(): Promise<KeyFile> {
@@ -74,11 +69,8 @@ export class LocalKeyStore implements KeyStore {
         cause: error,
       });
     }
-    const result = KeyFileSchema.safeParse(parsed);
-    if (!result.success) {
-      throw new ConfigError(`the key store ${this.file} is malformed at ${result.error.issues[0]?.path.join(".") || "(root)"}`);
-    }
-    return result.data as KeyFile;
+    const validate = () => parseKeyFile(parsed, this.file);
+    return this.memo ? this.memo.validate("keys", parsed, validate) : validate();
   }
 
   /** Read-modify-write under the lock; `mutate` throwing writes nothing. */
