@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { createTestState, runCli, type TestState, writeConfig } from "./helpers/cli.js";
-import { type FakeUpstream, fixtureJson, startFakeChutes, startFakeHuggingFace } from "./helpers/fake-upstream.js";
+import { type FakeUpstream, fixtureJson, type Handler, startFakeChutes, startFakeHuggingFace } from "./helpers/fake-upstream.js";
 import { after, afterEach, before, beforeEach, test } from "./helpers/test.js";
 
 const CHUTES_KEY = "cpk_FAKE-test-key-not-a-real-credential.0000.a1b2";
@@ -9,8 +9,11 @@ const HF_TOKEN = "hf_FAKEtesttokennotarealcredential0000";
 let chutes: FakeUpstream;
 let hf: FakeUpstream;
 let state: TestState;
+/** The fake's own chat route, put back before each test (some tests replace it). */
+let chatRoute: Handler;
 before(async () => {
   chutes = await startFakeChutes();
+  chatRoute = chutes.routes.get("POST /chat/completions") as Handler;
   hf = await startFakeHuggingFace();
 });
 after(async () => {
@@ -18,6 +21,7 @@ after(async () => {
   await hf.close();
 });
 beforeEach(async () => {
+  chutes.routes.set("POST /chat/completions", chatRoute);
   chutes.requests.length = 0;
   hf.requests.length = 0;
   state = await createTestState({ CHUTES_API_KEY: CHUTES_KEY, HF_TOKEN });
@@ -68,23 +72,12 @@ test("without --probe, status makes no network call", async () => {
 
 test("a refused credential is reported as refused, exits 1, and never shows the key", async () => {
   chutes.route("POST /chat/completions", { status: 401, body: { detail: `Invalid API key ${CHUTES_KEY}` } });
-  try {
-    const result = await runCli(state, ["models", "status", "--probe"]);
-    assert.equal(result.code, 1);
-    assert.match(result.stdout, /chutes: credential refused/);
-    assert.match(result.stdout, /huggingface: credential accepted/);
-    assert.match(result.stdout, /Problem: probe of chutes: /);
-    assert.ok(!result.stdout.includes(CHUTES_KEY) && !result.stderr.includes(CHUTES_KEY));
-  } finally {
-    chutes.route("POST /chat/completions", (request) => ({
-      body: {
-        id: "x",
-        object: "chat.completion",
-        model: (request.body as { model: string }).model,
-        choices: [{ index: 0, message: { role: "assistant", content: "ok" }, finish_reason: "stop" }],
-      },
-    }));
-  }
+  const result = await runCli(state, ["models", "status", "--probe"]);
+  assert.equal(result.code, 1);
+  assert.match(result.stdout, /chutes: credential refused/);
+  assert.match(result.stdout, /huggingface: credential accepted/);
+  assert.match(result.stdout, /Problem: probe of chutes: /);
+  assert.ok(!result.stdout.includes(CHUTES_KEY) && !result.stderr.includes(CHUTES_KEY));
 });
 
 test("a provider that is down is reported unreachable within the probe timeout, and exits 1", async () => {
@@ -103,22 +96,11 @@ test("a provider that is down is reported unreachable within the probe timeout, 
 
 test("a hung provider is cut off at --probe-timeout", async () => {
   chutes.route("POST /chat/completions", { hang: true });
-  try {
-    const result = await runCli(state, ["models", "status", "--probe", "--json", "--probe-timeout", "300"]);
-    assert.equal(result.code, 1);
-    const probe = JSON.parse(result.stdout).probe.find((entry: Probe) => entry.provider === "chutes");
-    assert.equal(probe.status, "unreachable");
-    assert.match(probe.detail, /no answer within 300 ms/);
-  } finally {
-    chutes.route("POST /chat/completions", (request) => ({
-      body: {
-        id: "x",
-        object: "chat.completion",
-        model: (request.body as { model: string }).model,
-        choices: [{ index: 0, message: { role: "assistant", content: "ok" }, finish_reason: "stop" }],
-      },
-    }));
-  }
+  const result = await runCli(state, ["models", "status", "--probe", "--json", "--probe-timeout", "300"]);
+  assert.equal(result.code, 1);
+  const probe = JSON.parse(result.stdout).probe.find((entry: Probe) => entry.provider === "chutes");
+  assert.equal(probe.status, "unreachable");
+  assert.match(probe.detail, /no answer within 300 ms/);
 });
 
 test("--probe-timeout must be a sane number", async () => {

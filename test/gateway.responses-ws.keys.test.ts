@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
-import { createTestState, runCli, type TestState, writeConfig } from "./helpers/cli.js";
+import { createTestState, type TestState, writeConfig } from "./helpers/cli.js";
 import { type FakeUpstream, startFakeChutes } from "./helpers/fake-upstream.js";
 import { type RunningGateway, startGateway } from "./helpers/gateway.js";
+import { createLiveKey } from "./helpers/keys.js";
 import { readTable } from "./helpers/ledger.js";
 import { after, before, test } from "./helpers/test.js";
-import { eventually, waitUntil } from "./helpers/wait.js";
+import { waitUntil } from "./helpers/wait.js";
 import { connectWs } from "./helpers/ws-client.js";
 
 const QWEN = "chutes/Qwen/Qwen3-32B-TEE";
@@ -14,16 +15,7 @@ let chutes: FakeUpstream;
 let state: TestState;
 let gateway: RunningGateway;
 
-async function createKey(name: string, ...flags: string[]): Promise<{ secret: string; id: string }> {
-  const result = await runCli(state, ["keys", "create", "--name", name, "--json", ...flags]);
-  assert.equal(result.code, 0, result.stderr);
-  const created = JSON.parse(result.stdout) as { secret: string; key: { id: string } };
-  await eventually(
-    () => fetch(`${gateway.url}/v1/models`, { headers: { authorization: `Bearer ${created.secret}` } }).then((response) => response.status),
-    (status) => status !== 401,
-  );
-  return { secret: created.secret, id: created.key.id };
-}
+const createKey = (name: string, ...flags: string[]) => createLiveKey(state, gateway.url, name, ...flags);
 
 const chatRequests = () => chutes.requests.filter((request) => request.path.endsWith("/chat/completions")).length;
 

@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import type OpenAI from "openai";
-import { APIError } from "openai";
-import { createTestState, runCli, type TestState, writeConfig } from "./helpers/cli.js";
+import type { APIError } from "openai";
+import { createTestState, type TestState, writeConfig } from "./helpers/cli.js";
 import { type FakeUpstream, startFakeChutes, startFakeUpstream } from "./helpers/fake-upstream.js";
 import { type RunningGateway, startGateway } from "./helpers/gateway.js";
+import { createLiveKey, refusal } from "./helpers/keys.js";
 import { after, before, beforeEach, test } from "./helpers/test.js";
-import { eventually } from "./helpers/wait.js";
 
 const QWEN = "chutes/Qwen/Qwen3-32B-TEE";
 const GLM = "chutes/zai-org/GLM-5.1-TEE";
@@ -16,30 +16,9 @@ let embed: FakeUpstream;
 let state: TestState;
 let gateway: RunningGateway;
 
-async function createKey(name: string, ...flags: string[]): Promise<string> {
-  const result = await runCli(state, ["keys", "create", "--name", name, ...flags]);
-  assert.equal(result.code, 0, result.stderr);
-  const secret = result.stdout.trim();
-  // The running gateway picks the new key up when its watcher fires: wait for that, not a fixed time.
-  await eventually(
-    () => fetch(`${gateway.url}/v1/models`, { headers: { authorization: `Bearer ${secret}` } }).then((response) => response.status),
-    (status) => status !== 401,
-  );
-  return secret;
-}
+const createKey = async (name: string, ...flags: string[]) => (await createLiveKey(state, gateway.url, name, ...flags)).secret;
 
 const as = (secret: string) => gateway.client({ apiKey: secret });
-
-/** The error a call threw (the test fails when it did not throw). */
-async function refusal(call: Promise<unknown>): Promise<APIError> {
-  try {
-    await call;
-  } catch (error) {
-    if (error instanceof APIError) return error;
-    throw error;
-  }
-  assert.fail("the call was not refused");
-}
 
 const chatRequests = () => chutes.requests.filter((request) => request.path.endsWith("/chat/completions"));
 

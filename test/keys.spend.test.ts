@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import type { ServerResponse } from "node:http";
-import { APIError } from "openai";
 import { createTestState, runCli, type TestState, writeConfig } from "./helpers/cli.js";
 import { type FakeUpstream, startFakeChutes, startFakeUpstream, wordStream } from "./helpers/fake-upstream.js";
 import { type RunningGateway, startGateway } from "./helpers/gateway.js";
+import { createLiveKey, refusal } from "./helpers/keys.js";
 import { after, before, beforeEach, test } from "./helpers/test.js";
 import { eventually } from "./helpers/wait.js";
 
@@ -18,26 +18,7 @@ let embed: FakeUpstream;
 let state: TestState;
 let gateway: RunningGateway;
 
-async function createKey(name: string, ...flags: string[]): Promise<string> {
-  const result = await runCli(state, ["keys", "create", "--name", name, ...flags]);
-  assert.equal(result.code, 0, result.stderr);
-  const secret = result.stdout.trim();
-  await eventually(
-    () => fetch(`${gateway.url}/v1/models`, { headers: { authorization: `Bearer ${secret}` } }).then((response) => response.status),
-    (status) => status !== 401,
-  );
-  return secret;
-}
-
-async function refusal(call: Promise<unknown>): Promise<APIError> {
-  try {
-    await call;
-  } catch (error) {
-    if (error instanceof APIError) return error;
-    throw error;
-  }
-  assert.fail("the call was not refused");
-}
+const createKey = async (name: string, ...flags: string[]) => (await createLiveKey(state, gateway.url, name, ...flags)).secret;
 
 /** A stream answered with `usage` at its end, as a real upstream asked for include_usage does. */
 function streamWith(usage: object) {
