@@ -254,6 +254,50 @@ export const GatewayConfigSchema = z.strictObject({
       content: z.enum(["keyed", "all", "none"]).optional(),
     })
     .optional(),
+  /** Shared state for several replicas; with neither, one process keeps everything (SQLite, in-process limits). */
+  state: z
+    .strictObject({
+      /** redis:// or rediss:// URL (`${VAR}` allowed; also OPENCLAW_REDIS_URL): limits, lockouts, cooldowns, caches, OAuth refresh lock. */
+      redis: z.string().min(1).optional(),
+      /** postgres:// URL (`${VAR}` allowed; also OPENCLAW_DATABASE_URL): sessions, responses, usage, keys, credentials. */
+      postgres: z.string().min(1).optional(),
+      /** When Redis cannot be reached: "open" (default) admits requests with a warning, "closed" refuses them (503). */
+      redisFailMode: z.enum(["open", "closed"]).optional(),
+      /** Records held in memory while PostgreSQL is unreachable (default 10000); past it the oldest are dropped, with a log line. */
+      maxQueuedRecords: positiveInt.optional(),
+    })
+    .optional(),
+  /** Prometheus metrics at GET /metrics. */
+  metrics: z
+    .strictObject({
+      /** Default true. */
+      enabled: z.boolean().optional(),
+      /** A bearer token only for scraping (a secret: set with ${VAR} or the credential store), instead of the gateway token. */
+      token: z.string().min(1).optional(),
+    })
+    .optional(),
+  /** OpenTelemetry traces (exported when OTEL_EXPORTER_OTLP_ENDPOINT is set). */
+  telemetry: z
+    .strictObject({
+      /** Put prompts and answers on spans (gen_ai.input.messages / gen_ai.output.messages); default false. */
+      captureContent: z.boolean().optional(),
+    })
+    .optional(),
+  /** The gateway's log: one line per request on stderr, and a file under <state>/logs. */
+  logs: z
+    .strictObject({
+      /** "pretty" (coloured, one line per request) or "json"; default pretty on a terminal, json otherwise. */
+      format: z.enum(["pretty", "json"]).optional(),
+      /** Write <state>/logs/gateway.log (default true). */
+      file: z.boolean().optional(),
+      /** Rotate the file past this size (MB, default 10). */
+      maxFileMb: positiveInt.optional(),
+      /** Rotated files kept (default 5). */
+      keepFiles: positiveInt.max(100).optional(),
+    })
+    .optional(),
+  /** The dashboard at /ui. */
+  ui: z.strictObject({ enabled: z.boolean().optional() }).optional(),
 });
 
 /** `env`: variables applied to the process (never overriding ones already set). */
