@@ -1,9 +1,10 @@
 import type { ModelRef } from "../models/model-ref.js";
 import type { ModelRuntime } from "../models/model-runtime.js";
-import type { CallOptions } from "../providers/provider.js";
+import type { CallOptions, ChunkSource } from "../providers/provider.js";
 import { AuthenticationError, errorCode, UpstreamError } from "../shared/errors.js";
 import { retryDelay, sleep } from "../shared/retry-policy.js";
-import type { ChatChunk, ChatCompletion, ChatCompletionRequest } from "../shared/wire.js";
+import type { ChatCompletion, ChatCompletionRequest } from "../shared/wire.js";
+import { linkedSignal, releaseAtEnd } from "./attempt-signal.js";
 import type { RoutingDecision, RoutingPolicy } from "./routing.js";
 
 export interface RunChatOptions {
@@ -19,6 +20,12 @@ export interface RunChatOptions {
 }
 
 type Call<T> = (ref: ModelRef, apiKey: string | undefined, signal: AbortSignal | undefined) => Promise<T>;
+/** Keeps an attempt's result linked to the client's signal for as long as it needs it, then calls `release`. */
+type Hold<T> = (result: T, release: () => void) => T;
+const releaseNow = <T>(result: T, release: () => void): T => {
+  release();
+  return result;
+};
 
 /** Failures that justify trying the next model: retryable upstream trouble, and a provider with no usable credential. */
 function canFallBack(error: unknown): error is Error {
@@ -29,20 +36,28 @@ function canFallBack(error: unknown): error is Error {
 /**
  * One attempt; with a first-byte budget, an attempt that has not produced its first chunk by
  * then is aborted and fails as a (fallback-worthy) timeout, so a hung model hands over instead of
- * holding the request for the whole upstream timeout. The attempt's signal still follows the client's.
+ * holding the request for the whole upstream timeout. The attempt's signal still follows the
+ * client's, until `hold` releases it (a stream: when its consumer is done with it).
  */
-async function attempt<T>(call: Call<T>, ref: ModelRef, apiKey: string | undefined, signal: AbortSignal | undefined, budgetMs: number) {
+async function attempt<T>(
+  call: Call<T>,
+  ref: ModelRef,
+  apiKey: string | undefined,
+  signal: AbortSignal | undefined,
+  budgetMs: number,
+  hold: Hold<T>,
+) {
   if (budgetMs <= 0) return call(ref, apiKey, signal);
-  const controller = new AbortController();
-  const attemptSignal = signal ? AbortSignal.any([signal, controller.signal]) : controller.signal;
+  const { controller, release } = linkedSignal(signal);
   let timedOut = false;
   const timer = setTimeout(() => {
     timedOut = true;
     controller.abort();
   }, budgetMs);
   try {
-    return await call(ref, apiKey, attemptSignal);
+    return hold(await call(ref, apiKey, controller.signal), release);
   } catch (error) {
+    release();
     if (timedOut && !signal?.aborted)
       throw new UpstreamError(`${ref.ref} sent nothing within ${budgetMs} ms (gateway.routing.firstByteTimeoutMs)`, {
         status: 504,
@@ -70,7 +85,14 @@ function skipCooling(chain: ModelRef[], options: RunChatOptions): ModelRef[] {
   return live.length > 0 ? live : chain;
 }
 
-async function withFallbacks<T>(runtime: ModelRuntime, chain: ModelRef[], options: RunChatOptions, firstByte: boolean, call: Call<T>) {
+async function withFallbacks<T>(
+  runtime: ModelRuntime,
+  chain: ModelRef[],
+  options: RunChatOptions,
+  firstByte: boolean,
+  call: Call<T>,
+  hold: Hold<T> = releaseNow,
+) {
   const { routing, signal } = options;
   const candidates = skipCooling(chain, options);
   let lastError: unknown;
@@ -87,7 +109,7 @@ async function withFallbacks<T>(runtime: ModelRuntime, chain: ModelRef[], option
           );
         }
         const budgetMs = firstByte ? (routing?.firstByteTimeoutMs ?? 0) : 0;
-        const result = await attempt(call, ref, credential?.secret, signal, budgetMs);
+        const result = await attempt(call, ref, credential?.secret, signal, budgetMs, hold);
         routing?.cooldowns.succeeded(ref.ref);
         return { ref, result };
       } catch (error) {
@@ -124,10 +146,16 @@ export function streamChat(
   request: Omit<ChatCompletionRequest, "model">,
   options: RunChatOptions = {},
 ) {
-  return withFallbacks<AsyncIterable<ChatChunk>>(runtime, chain, options, true, (ref, apiKey, signal) =>
-    runtime
-      .provider(ref.provider)
-      .chatStream({ ...request, model: ref.modelId } as ChatCompletionRequest, { apiKey, signal, onReceipt: options.onReceipt }),
+  return withFallbacks<ChunkSource>(
+    runtime,
+    chain,
+    options,
+    true,
+    (ref, apiKey, signal) =>
+      runtime
+        .provider(ref.provider)
+        .chatStream({ ...request, model: ref.modelId } as ChatCompletionRequest, { apiKey, signal, onReceipt: options.onReceipt }),
+    releaseAtEnd,
   );
 }
 
