@@ -34,7 +34,7 @@ export function requestSeries(db: Database.Database, query: SeriesQuery): Series
   const rows = db
     .prepare(
       `WITH filtered AS (
-         SELECT (at - @since) / @bucketMs AS bucket, status, prompt_tokens, completion_tokens, cost, latency_ms FROM requests
+         SELECT CAST((at - @since) / @bucketMs AS INTEGER) AS bucket, status, prompt_tokens, completion_tokens, cost, latency_ms FROM requests
          WHERE at >= @since AND at < @until),
        totals AS (
          SELECT bucket, COUNT(*) AS requests, TOTAL(status = 'error') AS errors, TOTAL(prompt_tokens) AS prompt,
