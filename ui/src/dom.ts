@@ -42,6 +42,10 @@ export function table(headers: string[], rows: Child[][], options: { empty?: str
 
 export const formatTime = (ms: number | null | undefined) =>
   ms ? new Date(ms).toLocaleString(undefined, { dateStyle: "short", timeStyle: "medium" }) : "—";
-export const formatUsd = (usd: number | null | undefined) =>
-  usd === null || usd === undefined ? "—" : `$${usd < 1 ? usd.toFixed(4) : usd.toFixed(2)}`;
+export function formatUsd(usd: number | null | undefined): string {
+  if (usd === null || usd === undefined) return "—";
+  // Single requests cost fractions of a cent: keep two significant digits rather than show $0.0000.
+  if (usd > 0 && usd < 0.0001) return `$${usd.toPrecision(2)}`;
+  return `$${usd < 1 ? usd.toFixed(4) : usd.toFixed(2)}`;
+}
 export const formatCount = (value: number | null | undefined) => (value === null || value === undefined ? "—" : value.toLocaleString());

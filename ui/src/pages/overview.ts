@@ -32,7 +32,14 @@ const RANGES = ["1h", "6h", "24h", "7d"];
 const RANGE_MS: Record<string, number> = { "1h": 3_600_000, "6h": 21_600_000, "24h": 86_400_000, "7d": 604_800_000 };
 const COLORS = ["#4f8cff", "#f5a524", "#e5484d", "#30a46c"];
 
-function chart(title: string, xs: number[], lines: Array<{ label: string; values: Array<number | null> }>, format: (v: number) => string) {
+/** `gappy`: the series is null where there were no requests (latency, error rate): points show lone values. */
+function chart(
+  title: string,
+  xs: number[],
+  lines: Array<{ label: string; values: Array<number | null> }>,
+  format: (v: number) => string,
+  gappy = false,
+) {
   const holder = h("div", { class: "chart card" }, h("h3", {}, title));
   const width = () => Math.max(280, holder.clientWidth - 24);
   const plot = new uPlot(
@@ -60,7 +67,7 @@ function chart(title: string, xs: number[], lines: Array<{ label: string; values
           width: 2,
           fill: index === 0 ? `${COLORS[0]}22` : undefined,
           spanGaps: false,
-          points: { show: false },
+          points: { show: gappy, size: 6 },
           value: (_u: uPlot, v: number | null) => (v === null ? "—" : format(v)),
         })),
       ],
@@ -116,6 +123,7 @@ export const renderOverview: Page = (root) => {
           { label: "p99", values: points.map((p) => p.p99LatencyMs) },
         ],
         (v) => `${Math.round(v)} ms`,
+        true,
       ),
       chart(
         "Error rate",
@@ -132,7 +140,7 @@ export const renderOverview: Page = (root) => {
         ],
         (v) => formatCount(Math.round(v)),
       ),
-      chart("Spend", xs, [{ label: "USD", values: points.map((p) => p.cost) }], (v) => `$${v.toFixed(v < 0.01 ? 5 : 2)}`),
+      chart("Spend", xs, [{ label: "USD", values: points.map((p) => p.cost) }], (v) => (v === 0 ? "$0" : `$${v < 0.01 ? v.toPrecision(2) : v.toFixed(2)}`)),
     ];
     plots = charts.map((entry) => entry.plot);
     replace(body, summary(points), h("div", { class: "charts" }, ...charts.map((entry) => entry.holder)));
