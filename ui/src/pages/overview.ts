@@ -55,7 +55,8 @@ function chart(
           stroke: "#9aa4b2",
           grid: { stroke: "#2a3140" },
           ticks: { stroke: "#2a3140" },
-          size: 60,
+          // Wide enough for the longest label ("1,250 ms", "$0.000075"): a fixed width clipped them.
+          size: (_u: uPlot, values: string[] | null) => 24 + 7 * Math.max(3, ...(values ?? []).map((value) => value.length)),
           values: (_u, ticks) => ticks.map(format),
         },
       ],
@@ -130,6 +131,7 @@ export const renderOverview: Page = (root) => {
         xs,
         [{ label: "errors", values: points.map((p) => (p.requests ? (p.errors / p.requests) * 100 : null)) }],
         (v) => `${v.toFixed(0)}%`,
+        true,
       ),
       chart(
         "Tokens",
@@ -140,7 +142,9 @@ export const renderOverview: Page = (root) => {
         ],
         (v) => formatCount(Math.round(v)),
       ),
-      chart("Spend", xs, [{ label: "USD", values: points.map((p) => p.cost) }], (v) => (v === 0 ? "$0" : `$${v < 0.01 ? v.toPrecision(2) : v.toFixed(2)}`)),
+      chart("Spend", xs, [{ label: "USD", values: points.map((p) => p.cost) }], (v) =>
+        v === 0 ? "$0" : `$${v < 0.01 ? v.toPrecision(2) : v.toFixed(2)}`,
+      ),
     ];
     plots = charts.map((entry) => entry.plot);
     replace(body, summary(points), h("div", { class: "charts" }, ...charts.map((entry) => entry.holder)));
