@@ -65,7 +65,7 @@ test("a wrong gateway token is refused: the form says so and no session cookie i
   await page.goto(`${gateway.url}/ui`);
   await page.fill("#token", "not-the-gateway-token");
   await page.click("#login button[type=submit]");
-  await page.waitForFunction(() => (document.getElementById("login-error")?.textContent ?? "").length > 0);
+  await page.waitForSelector("#login-error:not(:empty)");
   assert.match(await text("#login-error"), /invalid gateway token/);
   assert.equal((await browser.context.cookies()).length, 0);
   assert.equal(await page.locator("#page-overview").count(), 0);
@@ -82,7 +82,7 @@ test("signing in with the gateway token: an HttpOnly SameSite=Strict cookie, no 
   assert.equal(cookie?.httpOnly, true);
   assert.equal(cookie?.sameSite, "Strict");
   assert.equal(cookie?.path, "/ui");
-  assert.equal(await page.evaluate(() => document.cookie), "");
+  assert.equal(await page.evaluate("document.cookie"), "");
   assert.doesNotMatch(page.url(), new RegExp(GATEWAY_TOKEN));
   // 5 requests through the SDK (one failed upstream): counted, one error, tokens of the 4 that answered.
   const requests = await eventually(
@@ -165,7 +165,7 @@ test("the live log tail says when there is no log file, then follows lines as th
   const logFile = path.join(state.stateDir, "logs", "gateway.log");
   await page.goto(`${gateway.url}/ui#/logs`);
   // Whether this gateway writes the file or not, a line appended now must appear.
-  await page.waitForFunction(() => /No log file|Following/.test(document.getElementById("log-status")?.textContent ?? ""));
+  await page.waitForSelector("#log-status:text-matches('No log file|Following')");
   await mkdir(path.dirname(logFile), { recursive: true });
   const line = {
     level: 30,

@@ -138,7 +138,7 @@ test("a cross-site form post (a page on another 127.0.0.1 port) is refused with 
 test("the dashboard cannot be framed by another origin", async () => {
   const { page } = browser;
   await page.goto(`${attackerUrl}/frame`);
-  await page.waitForFunction(() => document.title === "frame-loaded");
+  await page.waitForFunction('document.title === "frame-loaded"');
   const frame = page.frames().find((candidate) => candidate !== page.mainFrame());
   assert.ok(frame);
   assert.doesNotMatch(frame.url(), new RegExp(`^${gateway.url}`));
@@ -167,7 +167,8 @@ test("a change without the session's CSRF token is refused (403), with it accept
 
 test("a change with the right token but from another origin, or marked cross-site, is refused (403)", async () => {
   const body = { name: "other-origin" };
-  for (const headers of [{ origin: attackerUrl }, { "sec-fetch-site": "same-site" }, { origin: "null" }, {}]) {
+  const cases: Array<Record<string, string>> = [{ origin: attackerUrl }, { "sec-fetch-site": "same-site" }, { origin: "null" }, {}];
+  for (const headers of cases) {
     const response = await uiCall(gateway.url, session, "keys", {
       method: "POST",
       body,
