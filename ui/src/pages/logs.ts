@@ -1,4 +1,4 @@
-import { api } from "../api.js";
+import { ApiError, api } from "../api.js";
 import { h, replace } from "../dom.js";
 import type { Page } from "../main.js";
 
@@ -58,6 +58,11 @@ export const renderLogs: Page = (root) => {
           if (tail.lines.length) body.lastElementChild?.scrollIntoView({ block: "nearest" });
         }
       } catch (error) {
+        // A session that ended goes back to the sign-in form (main.ts listens for the rejection).
+        if (error instanceof ApiError && error.status === 401) {
+          stopped = true;
+          throw error;
+        }
         status.textContent = error instanceof Error ? error.message : String(error);
       }
     }
