@@ -36,6 +36,14 @@ export class GatewayAuth {
     if (rateLimit) this.limiter = new FailureLimiter(rateLimit, now);
   }
 
+  /**
+   * The digest of the secret in force. The dashboard keeps a copy per signed-in session and
+   * compares it on each call, so that changing the token or password ends those sessions.
+   */
+  get secretDigest(): Buffer {
+    return this.expected;
+  }
+
   /** New settings from a config reload; who is locked out stays locked out. */
   update(secret: string, mode: "token" | "password", rateLimit: RateLimitPolicy | undefined): void {
     this.expected = digest(secret);

@@ -12,6 +12,8 @@ export interface Route {
   enabledBy?: (ctx: GatewayContext) => string | undefined;
   /** Only the gateway token may call it (API keys get 403). */
   operatorOnly?: boolean;
+  /** It authenticates its callers itself (the dashboard: a page, a sign-in form, a session cookie); no bearer check first. */
+  ownAuth?: boolean;
 }
 
 const chatSurface = (ctx: GatewayContext) =>
@@ -34,6 +36,14 @@ const KEY_ROUTE: Route = {
   operatorOnly: true,
 };
 
+/** The dashboard's code loads on its first request: a gateway that never serves /ui never loads it. */
+const handleUi: RouteHandler = async (...args) => (await import("./ui/ui-route.js")).handleUi(...args);
+const UI_ROUTE: Route = {
+  methods: { GET: handleUi, HEAD: handleUi, POST: handleUi, PATCH: handleUi, DELETE: handleUi },
+  ownAuth: true,
+  enabledBy: (ctx) => (ctx.runtime.config.gateway?.ui?.enabled === false ? "gateway.ui.enabled" : undefined),
+};
+
 function responsesSurface(ctx: GatewayContext): string | undefined {
   return ctx.endpoints.responses ? undefined : "gateway.http.endpoints.responses.enabled";
 }
@@ -43,6 +53,7 @@ export function matchRoute(path: string): Route | undefined {
   if (exact) return exact;
   if (path.startsWith("/v1/models/") && path.length > "/v1/models/".length)
     return { methods: { GET: handleGetModel }, enabledBy: chatSurface };
+  if (path === "/ui" || path.startsWith("/ui/")) return UI_ROUTE;
   if (path.startsWith("/v1/openclaw/keys/") && path.length > "/v1/openclaw/keys/".length) return KEY_ROUTE;
   if (path.startsWith("/v1/responses/") && path.length > "/v1/responses/".length) {
     return { methods: { GET: handleGetResponse, DELETE: handleDeleteResponse }, enabledBy: responsesSurface };

@@ -98,7 +98,7 @@ export function createGatewayServer(ctx: GatewayContext): GatewayServer {
     if (!route) throw new NotFoundError(`no such endpoint: ${method} ${path}`, { code: "unknown_url" });
     const handler = route.methods[method];
     if (!handler) throw new MethodNotAllowedError(method, path, Object.keys(route.methods));
-    const caller = ctx.auth.check(request);
+    const caller = route.ownAuth ? null : ctx.auth.check(request);
     if (caller) log.key = caller.id;
     if (caller && route.operatorOnly)
       throw new PermissionError(`${path} is for the gateway's operator: use the gateway token, not an API key`, {

@@ -3,13 +3,15 @@ import path from "node:path";
 import Database from "better-sqlite3";
 import { ensurePrivateDir } from "../config/paths.js";
 import { DEFAULT_FLUSH_DELAY_MS, DEFAULT_MAX_BATCH_TURNS, MAX_QUEUED } from "./batch-limits.js";
+import { requestSeries } from "./request-series.js";
 import type { StoredResponse } from "./response-store.js";
 import { type RetentionOptions, type RetentionSettings, RetentionTask } from "./retention.js";
+import type { SessionListQuery } from "./session-reader.js";
 import type { SessionSummary, TurnRecord } from "./session-store.js";
 import { createBatchWriter, type RecordBatch } from "./sqlite-batch-writer.js";
 import { migrateSchema, SCHEMA } from "./sqlite-schema.js";
 import { aggregateRequests } from "./usage-aggregate.js";
-import type { RequestQuery, RequestRecord, UsageQuery, UsageRow } from "./usage-ledger.js";
+import type { RequestQuery, RequestRecord, SeriesPoint, SeriesQuery, UsageQuery, UsageRow } from "./usage-ledger.js";
 
 export { DEFAULT_FLUSH_DELAY_MS, DEFAULT_MAX_BATCH_TURNS, MAX_QUEUED } from "./batch-limits.js";
 
@@ -248,13 +250,33 @@ export class SqliteStore {
     return aggregateRequests(this.db, query);
   }
 
-  listSessions(options: { limit?: number; agentId?: string } = {}): SessionSummary[] {
+  /** Ledger buckets over time (see request-series.ts). */
+  requestSeries(query: SeriesQuery): SeriesPoint[] {
     this.flush();
+    return requestSeries(this.db, query);
+  }
+
+  listSessions(options: SessionListQuery = {}): SessionSummary[] {
+    this.flush();
+    if (options.text) return this.searchSessions(options);
     const rows = options.agentId
       ? this.db
           .prepare("SELECT * FROM sessions WHERE agent_id = ? ORDER BY updated_at DESC LIMIT ?")
           .all(options.agentId, options.limit ?? 50)
       : this.db.prepare("SELECT * FROM sessions ORDER BY updated_at DESC LIMIT ?").all(options.limit ?? 50);
+    return (rows as SessionRow[]).map(toSummary);
+  }
+
+  /** Sessions whose key, agent or last model contain the text (LIKE with its wildcards escaped). */
+  private searchSessions(options: SessionListQuery): SessionSummary[] {
+    const pattern = `%${(options.text ?? "").replace(/[\\%_]/g, (match) => `\\${match}`)}%`;
+    const rows = this.db
+      .prepare(
+        `SELECT * FROM sessions WHERE (@agentId IS NULL OR agent_id = @agentId)
+         AND (key LIKE @pattern ESCAPE '\\' OR agent_id LIKE @pattern ESCAPE '\\' OR last_model LIKE @pattern ESCAPE '\\')
+         ORDER BY updated_at DESC LIMIT @limit`,
+      )
+      .all({ agentId: options.agentId ?? null, pattern, limit: options.limit ?? 50 });
     return (rows as SessionRow[]).map(toSummary);
   }
 

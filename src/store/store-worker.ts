@@ -40,6 +40,12 @@ function call(message: Extract<ToWriter, { type: "call" }>): unknown {
       return store.aggregateRequests(message.args);
     case "keySpend":
       return store.keySpend(message.args.keyId, message.args.since);
+    case "requestSeries":
+      return store.requestSeries(message.args);
+    case "listSessions":
+      return store.listSessions(message.args);
+    case "getSession":
+      return store.getSession(message.args);
   }
 }
 

@@ -64,6 +64,29 @@ export interface UsageRow {
   p50LatencyMs: number | null;
 }
 
+export interface SeriesQuery {
+  /** Inclusive start of the first bucket (ms since the epoch). */
+  since: number;
+  /** Exclusive end (ms since the epoch). */
+  until: number;
+  /** Width of each bucket; at most `MAX_SERIES_BUCKETS` buckets. */
+  bucketMs: number;
+}
+
+/** One time bucket of the ledger, for charts. Token and cost sums count what was reported. */
+export interface SeriesPoint {
+  /** Start of the bucket (ms since the epoch). */
+  start: number;
+  requests: number;
+  errors: number;
+  promptTokens: number;
+  completionTokens: number;
+  cost: number;
+  /** Nearest-rank latency percentiles (ms) of the bucket's requests; null for an empty bucket. */
+  p50LatencyMs: number | null;
+  p99LatencyMs: number | null;
+}
+
 /** The usage ledger: every request, as metadata. Recording is queued and never blocks a request. */
 export interface UsageLedger {
   recordRequest(record: RequestRecord): void;
@@ -71,6 +94,8 @@ export interface UsageLedger {
   queryRequests(query?: RequestQuery): Promise<RequestRecord[]>;
   /** Totals per group, computed where the ledger lives (in SQL), biggest cost first. */
   aggregateRequests(query: UsageQuery): Promise<UsageRow[]>;
+  /** Every bucket of `[since, until)`, oldest first (empty ones as zeros), computed where the ledger lives. */
+  requestSeries(query: SeriesQuery): Promise<SeriesPoint[]>;
   /**
    * USD a key spent in requests started at or after `since`. With `since` 0, its lifetime spend,
    * kept apart from the ledger rows so that retention never lowers a `total` budget's count.

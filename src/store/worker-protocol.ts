@@ -1,7 +1,9 @@
 import type { StoredResponse } from "./response-store.js";
 import type { RetentionSettings } from "./retention.js";
+import type { SessionListQuery, SessionTranscript } from "./session-reader.js";
+import type { SessionSummary } from "./session-store.js";
 import type { RecordBatch } from "./sqlite-batch-writer.js";
-import type { RequestQuery, RequestRecord, UsageQuery, UsageRow } from "./usage-ledger.js";
+import type { RequestQuery, RequestRecord, SeriesPoint, SeriesQuery, UsageQuery, UsageRow } from "./usage-ledger.js";
 
 /** What the writer thread is started with (`workerData`). */
 export interface WriterSettings {
@@ -18,6 +20,9 @@ export interface StoreCalls {
   queryRequests: { args: RequestQuery; result: RequestRecord[] };
   aggregateRequests: { args: UsageQuery; result: UsageRow[] };
   keySpend: { args: { keyId: string; since: number }; result: number };
+  requestSeries: { args: SeriesQuery; result: SeriesPoint[] };
+  listSessions: { args: SessionListQuery; result: SessionSummary[] };
+  getSession: { args: string; result: SessionTranscript | undefined };
 }
 export type StoreCallName = keyof StoreCalls;
 

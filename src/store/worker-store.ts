@@ -4,10 +4,11 @@ import type { Worker } from "node:worker_threads";
 import { DEFAULT_FLUSH_DELAY_MS, DEFAULT_MAX_BATCH_TURNS, MAX_QUEUED } from "./batch-limits.js";
 import type { StoredResponse } from "./response-store.js";
 import { RETENTION_INTERVAL_MS, type RetentionSettings } from "./retention.js";
-import type { TurnRecord } from "./session-store.js";
+import type { SessionListQuery, SessionReader, SessionTranscript } from "./session-reader.js";
+import type { SessionSummary, TurnRecord } from "./session-store.js";
 import type { RecordBatch } from "./sqlite-batch-writer.js";
 import type { StateStore } from "./state-store.js";
-import type { RequestQuery, RequestRecord, UsageQuery, UsageRow } from "./usage-ledger.js";
+import type { RequestQuery, RequestRecord, SeriesPoint, SeriesQuery, UsageQuery, UsageRow } from "./usage-ledger.js";
 import {
   type FromWriter,
   fromWireError,
@@ -52,7 +53,7 @@ const DROP_REPORT_MS = 1000;
  * A full queue drops the oldest records (counted, reported through `onDropped`) rather than block
  * or grow. Stored responses go to the writer and resolve once it has committed them.
  */
-export class WorkerStore implements StateStore {
+export class WorkerStore implements StateStore, SessionReader {
   private queue: RecordBatch = { turns: [], requests: [] };
   private queued = 0;
   private inFlight = 0;
@@ -271,6 +272,21 @@ export class WorkerStore implements StateStore {
   keySpend(keyId: string, since: number): Promise<number> {
     this.handOver();
     return this.call("keySpend", { keyId, since });
+  }
+
+  requestSeries(query: SeriesQuery): Promise<SeriesPoint[]> {
+    this.handOver();
+    return this.call("requestSeries", query);
+  }
+
+  listSessions(query: SessionListQuery): Promise<SessionSummary[]> {
+    this.handOver();
+    return this.call("listSessions", query);
+  }
+
+  getSession(key: string): Promise<SessionTranscript | undefined> {
+    this.handOver();
+    return this.call("getSession", key);
   }
 
   private call<Name extends StoreCallName>(name: Name, args: StoreCalls[Name]["args"]): Promise<StoreCalls[Name]["result"]> {

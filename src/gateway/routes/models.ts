@@ -65,7 +65,7 @@ function toEntry(
  * With the agent header, an agent limited by `allowedModels` lists exactly the models it may use
  * (its allowed models, primary and fallbacks), whether or not discovery found them.
  */
-async function listModels(ctx: GatewayContext, agentHeader: string | undefined): Promise<ModelEntry[]> {
+export async function listModels(ctx: GatewayContext, agentHeader: string | undefined): Promise<ModelEntry[]> {
   const { runtime } = ctx;
   // Nothing set up: nothing to list, and no discovery of providers nobody configured.
   if (providersSetUp(runtime).length === 0) return [];

@@ -134,7 +134,10 @@ function keyIdOf(request: IncomingMessage): string {
 }
 
 async function findKey(ctx: GatewayContext, request: IncomingMessage): Promise<KeyRecord> {
-  const id = keyIdOf(request);
+  return findKeyById(ctx, keyIdOf(request));
+}
+
+async function findKeyById(ctx: GatewayContext, id: string): Promise<KeyRecord> {
   const key = await keysOf(ctx).store.find(id);
   if (!key) throw new NotFoundError(`no key ${JSON.stringify(id)}`, { code: "key_not_found" });
   return key;
@@ -205,12 +208,17 @@ export const handleUpdateKey: RouteHandler = async (ctx, request, response) => {
   sendJson(response, 200, await keyView(ctx, updated, now));
 };
 
-export const handleRevokeKey: RouteHandler = async (ctx, request, response) => {
+/** Revoke a key by id or name; the answer is its view (the dashboard revokes through this too). */
+export async function revokeKey(ctx: GatewayContext, idOrName: string) {
   const now = Date.now();
-  const current = await findKey(ctx, request);
+  const current = await findKeyById(ctx, idOrName);
   if (current.revokedAt !== undefined)
     throw new OpenClawError(`key ${current.name} is already revoked`, { status: 409, type: "invalid_request_error", code: "key_revoked" });
   const revoked = await keysOf(ctx).store.revoke(current.id, now);
   await changed(ctx);
-  sendJson(response, 200, await keyView(ctx, revoked, now));
+  return keyView(ctx, revoked, now);
+}
+
+export const handleRevokeKey: RouteHandler = async (ctx, request, response) => {
+  sendJson(response, 200, await revokeKey(ctx, keyIdOf(request)));
 };
