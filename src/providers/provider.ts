@@ -157,6 +157,8 @@ export interface TransportContext {
   baseUrl: string;
   /** Where relative paths in the provider's config are resolved. */
   configDir: string;
+  /** Each attestation verdict the transport makes, for the model (upstream id) it was made for; must stay cheap. */
+  onAttestation?: ((modelId: string, report: AttestationReport) => void) | undefined;
 }
 
 export interface ModelAttestor {
