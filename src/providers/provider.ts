@@ -1,4 +1,4 @@
-import type { OAuthSettings } from "../auth/oauth/chutes-oauth-settings.js";
+import type { OAuthSettings } from "../auth/oauth/oauth-settings.js";
 import type { OpenClawConfig, ProviderConfig } from "../config/schema.js";
 import type {
   AttestationReceipt,

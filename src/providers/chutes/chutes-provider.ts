@@ -1,8 +1,8 @@
-import { resolveChutesOAuthSettings } from "../../auth/oauth/chutes-oauth-settings.js";
 import type { ModelListEntry } from "../../shared/wire.js";
 import { compact, displayNameFromId, modalities, price, stringList, text, tokenCount } from "../model-fields.js";
 import type { CatalogModel, ProviderDefinition, ProviderTransport } from "../provider.js";
 import { CHUTES_BUILTIN_ALIASES, CHUTES_BUILTIN_MODELS, CHUTES_DEFAULT_MODEL } from "./chutes-catalog.js";
+import { resolveChutesOAuthSettings } from "./chutes-oauth-settings.js";
 import { chutesOnboarding } from "./chutes-onboarding.js";
 
 const DEFAULT_CONTEXT_WINDOW = 128_000;
