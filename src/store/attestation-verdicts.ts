@@ -154,3 +154,8 @@ export function verdictRecorder(paths: StatePaths, options: { delayMs?: number; 
   recorders.set(paths.stateDir, recorder);
   return recorder;
 }
+
+/** Write what every recorder has queued (a process about to exit: the gateway's shutdown). */
+export async function flushVerdictRecorders(): Promise<void> {
+  await Promise.all([...recorders.values()].map((recorder) => recorder.flush()));
+}
