@@ -1,4 +1,7 @@
 import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
+import { rm } from "node:fs/promises";
+import path from "node:path";
 import { createTestState, runCli, type TestState, writeConfig } from "./helpers/cli.js";
 import { ENCLAVE_REPLY, INNER_USAGE } from "./helpers/fake-chutes-tee/inner-chat.js";
 import { type FakeTeeStack, STACK_MODEL, startFakeTeeStack } from "./helpers/fake-chutes-tee/tee-stack.js";
@@ -89,6 +92,11 @@ test("/v1/models tells a declared TEE model from one attested by `openclaw tee v
     const body = (await response.json()) as { data: Array<{ id: string; tee: boolean; tee_status?: string; tee_verified_at?: number }> };
     return body.data.find((entry) => entry.id === `chutes/${STACK_MODEL}`)!;
   };
+  // The chats above were attested by the gateway itself, which records that verdict too
+  // (tee.gateway-verdicts.test.ts): once it is written, remove it to see a merely declared model.
+  const verdicts = path.join(state.stateDir, "tee", "attestations.json");
+  await waitUntil(() => existsSync(verdicts), { what: "the gateway's verdict file" });
+  await rm(verdicts);
   const declared = await list();
   assert.equal(declared.tee, true);
   assert.equal(declared.tee_status, "declared");

@@ -105,6 +105,9 @@ test("paste sign-in through a real terminal (--no-browser)", async () => {
   session.write(location);
   await new Promise((resolve) => setTimeout(resolve, 100));
   session.write("\r");
+  // The default model is a TEE model: end-to-end encryption is offered (Enter keeps the default, no).
+  await session.waitFor(/Encrypt prompts end to end/);
+  session.write("\r");
   assert.equal(await session.exit, 0, session.output());
   assert.equal((await readStore(state)).profiles["chutes:oauth"].account.username, "alice");
 });

@@ -144,11 +144,13 @@ State lives in ~/.openclaw (OPENCLAW_STATE_DIR); the config file is <state>/open
     .option("--chutes-api-key <key>", "Chutes API key (cpk_…); default $CHUTES_API_KEY")
     .option("--huggingface-api-key <token>", "Hugging Face token (hf_…); default $HF_TOKEN or $HUGGINGFACE_HUB_TOKEN")
     .option("--model <ref>", "default model to set (default: the provider's recommended one)")
+    .option("--e2ee", "Chutes: end-to-end encrypt to attested TEE instances only (the default model must be a TEE model)")
+    .option("--no-e2ee", "Chutes: plain requests; do not ask about end-to-end encryption")
     .option("--no-browser", "Sign in with Chutes: print the sign-in URL and paste the redirect back (for SSH / headless)")
     .option("--timeout <seconds>", "Sign in with Chutes: how long to wait for the browser before asking to paste (default 300)")
     .addHelpText(
       "after",
-      '\nExamples:\n  openclaw onboard\n  openclaw onboard --non-interactive --accept-risk --auth-choice chutes-api-key --chutes-api-key "$CHUTES_API_KEY"\n  openclaw onboard --non-interactive --mode local --auth-choice huggingface-api-key --huggingface-api-key "$HF_TOKEN"',
+      '\nExamples:\n  openclaw onboard\n  openclaw onboard --non-interactive --accept-risk --auth-choice chutes-api-key --chutes-api-key "$CHUTES_API_KEY" --e2ee\n  openclaw onboard --non-interactive --mode local --auth-choice huggingface-api-key --huggingface-api-key "$HF_TOKEN"',
     )
     .action(lazy(onboardCommands, (m) => m.runOnboard));
 

@@ -14,6 +14,8 @@ export interface OnboardingPlan {
   profileId?: string;
   /** Defaults to the provider's default model. */
   defaultModel?: string;
+  /** Settings the provider offered and the user answered (Chutes: `e2ee`), written into its entry. */
+  providerSettings?: Record<string, boolean>;
 }
 
 export interface OnboardingResult {
@@ -44,6 +46,7 @@ export async function applyOnboarding(paths: StatePaths, plan: OnboardingPlan): 
       ...existing,
       ...(existing.baseUrl || !definition.defaultBaseUrl ? {} : { baseUrl: definition.defaultBaseUrl }),
       api: "openai-completions",
+      ...plan.providerSettings,
     });
     setAtPath(raw, ["auth", "profiles", profileId], { provider: plan.provider, mode: credential.type });
     // No `auth.order` here: that is the user's. The credential just stored is the newest, and the

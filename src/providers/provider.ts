@@ -1,4 +1,4 @@
-import type { OAuthSettings } from "../auth/oauth/chutes-oauth-settings.js";
+import type { OAuthSettings } from "../auth/oauth/oauth-settings.js";
 import type { OpenClawConfig, ProviderConfig } from "../config/schema.js";
 import type {
   AttestationReceipt,
@@ -157,11 +157,55 @@ export interface TransportContext {
   baseUrl: string;
   /** Where relative paths in the provider's config are resolved. */
   configDir: string;
+  /** Each attestation verdict the transport makes, for the model (upstream id) it was made for; must stay cheap. */
+  onAttestation?: ((modelId: string, report: AttestationReport) => void) | undefined;
 }
 
 export interface ModelAttestor {
   /** Attest what serves `model`; fresh skips the cache. Never throws for a refusal: the report says why. */
   verify(model: Pick<CatalogModel, "id" | "upstreamId">, options?: { signal?: AbortSignal; fresh?: boolean }): Promise<AttestationReport>;
+}
+
+/** One way to sign in to a provider at onboarding (`--auth-choice <id>`). */
+export interface OnboardingAuthChoice {
+  /** The `--auth-choice` value, e.g. `chutes-api-key`. */
+  id: string;
+  label: string;
+  hint?: string;
+  /** `oauth` goes through the definition's `oauth` hook; `api-key` takes a pasted secret. */
+  kind: "api-key" | "oauth";
+  /** api-key: the CLI flag carrying the secret (`--chutes-api-key`) and its option name (`chutesApiKey`). */
+  flag?: string;
+  option?: string;
+  /** api-key: variables tried when the flag is absent, in order. */
+  envVars?: readonly string[];
+  /** api-key: the masked prompt. */
+  prompt?: string;
+}
+
+/** A provider setting onboarding offers once the default model is known (`--<flag>` / `--no-<flag>` answer it up front). */
+export interface OnboardingOffer {
+  /** The key it sets under `models.providers.<id>`. */
+  key: string;
+  /** The CLI flag without dashes (`e2ee`) and its option name. */
+  flag: string;
+  option: string;
+  question: string;
+  /** What saying yes costs or means, shown before the question. */
+  note?: string;
+  initial: boolean;
+  /** Why it does not apply to this default model (undefined: it applies; `model` undefined: not in any catalog). */
+  unavailable(model: CatalogModel | undefined, modelId: string): string | undefined;
+}
+
+/** The provider-specific parts of `openclaw onboard`. */
+export interface ProviderOnboarding {
+  authChoices: readonly OnboardingAuthChoice[];
+  /** The models offered as the default, from the provider's list (Chutes with `teeOnly`: TEE models only). */
+  offeredModels?(models: CatalogModel[], config: ProviderConfig): CatalogModel[];
+  /** Extra picker entries for one model (Hugging Face: the cheapest and fastest backends). */
+  modelVariants?(ref: string, model: CatalogModel): Array<{ value: string; label: string; hint?: string }>;
+  offers?: readonly OnboardingOffer[];
 }
 
 /**
@@ -180,8 +224,16 @@ export interface ProviderDefinition {
   defaultModel?: string;
   /** Environment variables holding its credential, in the order they are tried (default `<ID>_API_KEY`). */
   credentialEnv?: readonly string[];
-  /** "Sign in with …": how its OAuth tokens are refreshed (the identity provider and app, from config and env). */
-  oauth?: { settings(config: OpenClawConfig, env: NodeJS.ProcessEnv | undefined): OAuthSettings };
+  /** "Sign in with …": the identity provider and app (from config and env), for sign-in and refresh. */
+  oauth?: {
+    settings(config: OpenClawConfig, env: NodeJS.ProcessEnv | undefined): OAuthSettings;
+    /** The variable naming the OAuth app's client id, for the message when it is missing (`CHUTES_CLIENT_ID`). */
+    clientIdEnv?: string;
+    /** The prompt asking for the client id on a terminal. */
+    clientIdPrompt?: string;
+  };
+  /** What `openclaw onboard` offers for it; a provider without one is set up through config only. */
+  onboarding?: ProviderOnboarding;
   /** Whether chat needs a credential (hosted services do; a local vLLM may not). */
   requiresCredential: boolean;
   /** Whether `/models` is worth calling without a credential. */

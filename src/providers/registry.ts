@@ -1,5 +1,7 @@
+import type { StatePaths } from "../config/paths.js";
 import type { OpenClawConfig, ProviderConfig } from "../config/schema.js";
 import { ConfigError, UpstreamError } from "../shared/errors.js";
+import { toStoredVerdict, verdictRecorder } from "../store/attestation-verdicts.js";
 import { chutesProvider } from "./chutes/chutes-provider.js";
 import { huggingfaceProvider } from "./huggingface/huggingface-provider.js";
 import { type ClientOptions, OpenAICompatibleClient } from "./openai-compatible/client.js";
@@ -30,6 +32,8 @@ export interface CreateProviderOptions {
   upstream?: Pick<ClientOptions, "maxConnections" | "queueTimeoutMs" | "maxBodyBytes">;
   /** Where relative paths in the provider's config are resolved (the config file's directory). */
   configDir?: string;
+  /** The state dir: attestation verdicts made on real traffic are kept there (`<state>/tee/attestations.json`). */
+  paths?: StatePaths;
 }
 
 export function createProvider(id: string, config: ProviderConfig = {}, options: CreateProviderOptions = {}): Provider {
@@ -45,7 +49,14 @@ export function createProvider(id: string, config: ProviderConfig = {}, options:
     ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
     ...options.upstream,
   };
-  const transport = definition.transport?.({ providerId: id, config, baseUrl, configDir: options.configDir ?? process.cwd() });
+  const { paths } = options;
+  const transport = definition.transport?.({
+    providerId: id,
+    config,
+    baseUrl,
+    configDir: options.configDir ?? process.cwd(),
+    ...(paths ? { onAttestation: (modelId, report) => verdictRecorder(paths).record(`${id}/${modelId}`, toStoredVerdict(report)) } : {}),
+  });
   const client = new OpenAICompatibleClient(transport ? { ...clientOptions, transport } : clientOptions);
   let embeddingsClient: OpenAICompatibleClient | undefined;
   const builtin = new Map(definition.builtinModels.map((model) => [model.id, model]));

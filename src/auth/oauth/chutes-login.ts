@@ -1,8 +1,8 @@
 import { AuthenticationError } from "../../shared/errors.js";
 import { checkCallback, parseCallbackInput } from "./callback.js";
-import { authorizeUrl, type OAuthSettings } from "./chutes-oauth-settings.js";
 import { type Account, exchangeCode, fetchAccount, type TokenSet } from "./idp-client.js";
 import { listenForCallback } from "./loopback-server.js";
+import { authorizeUrl, type OAuthSettings } from "./oauth-settings.js";
 import { createPkce, randomState } from "./pkce.js";
 
 /** How the sign-in talks to the person: the CLI supplies these. */

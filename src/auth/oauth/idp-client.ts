@@ -1,5 +1,5 @@
 import { AuthenticationError, OpenClawError } from "../../shared/errors.js";
-import type { OAuthSettings } from "./chutes-oauth-settings.js";
+import type { OAuthSettings } from "./oauth-settings.js";
 
 export interface TokenSet {
   access: string;

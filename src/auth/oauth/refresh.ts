@@ -1,7 +1,7 @@
 import { AuthenticationError } from "../../shared/errors.js";
 import type { Credential, CredentialStore } from "../credential-store.js";
-import type { OAuthSettings } from "./chutes-oauth-settings.js";
 import { InvalidGrantError, refreshTokens } from "./idp-client.js";
+import type { OAuthSettings } from "./oauth-settings.js";
 
 type OAuthCredential = Extract<Credential, { type: "oauth" }>;
 

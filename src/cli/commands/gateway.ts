@@ -16,6 +16,7 @@ import { assertServable } from "../../gateway/startup-check.js";
 import { DEFAULT_DISCOVERY_TTL_SECONDS } from "../../models/discovery-cache.js";
 import { ConfigError, errorCode, InvalidRequestError } from "../../shared/errors.js";
 import { VERSION } from "../../shared/version.js";
+import { flushVerdictRecorders } from "../../store/attestation-verdicts.js";
 import { LiveKeyIndex } from "../../store/key-index.js";
 import { LocalKeyStore } from "../../store/key-store-file.js";
 import { WorkerStore } from "../../store/worker-store.js";
@@ -200,6 +201,7 @@ export async function runGateway(options: GatewayOptions, verbose: boolean): Pro
       void Promise.all([settled(HANDLER_SETTLE_MS), ctx.runtime.settleRefreshes()])
         .then(() => store.close())
         .then(() => recorded)
+        .then(() => flushVerdictRecorders())
         .then(() => removeGatewayRecord(paths))
         .catch(() => undefined)
         .finally(() => logger.flush(() => process.exit(0)));

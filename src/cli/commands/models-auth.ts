@@ -82,10 +82,12 @@ export async function runAuthLogout(options: { provider: string; profileId?: str
   );
   if (profiles.length === 0) throw new NotFoundError(`no signed-in (OAuth) profile for ${options.provider}`);
   const { loadConfig } = await import("../../config/load.js");
-  const { resolveChutesOAuthSettings } = await import("../../auth/oauth/chutes-oauth-settings.js");
   const { revokeToken } = await import("../../auth/oauth/idp-client.js");
   const { clientSettings } = await import("../../auth/oauth/refresh.js");
-  const settings = resolveChutesOAuthSettings((await loadConfig({ paths })).config);
+  const { providerDefinition } = await import("../../providers/registry.js");
+  const oauth = providerDefinition(options.provider).oauth;
+  if (!oauth) throw new NotFoundError(`${options.provider} has no sign-in to log out of`);
+  const settings = oauth.settings((await loadConfig({ paths })).config, process.env);
   for (const [id, credential] of profiles) {
     if (credential.type !== "oauth") continue;
     // Best effort at the IdP; the local copy goes either way.

@@ -1,6 +1,7 @@
 import { oauthState } from "../../auth/oauth/profile-state.js";
 import { redactUrlCredentials } from "../../config/secrets.js";
 import { parseModelRef } from "../../models/model-ref.js";
+import { providerDefinition } from "../../providers/registry.js";
 import { InvalidRequestError } from "../../shared/errors.js";
 import { readAttestationVerdicts } from "../../store/attestation-verdicts.js";
 import { loadCliContext } from "../context.js";
@@ -96,11 +97,12 @@ export async function runModelsStatus(options: ModelsStatusOptions): Promise<voi
   const problems: string[] = [];
   const warnings: string[] = [];
   for (const provider of providers) {
+    // The provider's own sign-in choice (Chutes: `chutes`), not a name written here.
+    const signIn = providerDefinition(provider.provider).onboarding?.authChoices.find((choice) => choice.kind === "oauth")?.id;
+    const again = signIn ? `run \`openclaw onboard --auth-choice ${signIn}\`` : "sign in again";
     for (const profile of provider.oauth) {
       if (profile.state === "needs sign-in" || profile.state === "expired") {
-        problems.push(
-          `${profile.profileId} ${profile.state === "expired" ? "has expired" : "needs a new sign-in"}: run \`openclaw onboard --auth-choice chutes\``,
-        );
+        problems.push(`${profile.profileId} ${profile.state === "expired" ? "has expired" : "needs a new sign-in"}: ${again}`);
       } else if (profile.state === "expiring") warnings.push(`${profile.profileId} expires ${profile.expires}: sign in again before then`);
     }
   }

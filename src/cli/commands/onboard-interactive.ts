@@ -1,9 +1,11 @@
 import { cancel, confirm, intro, isCancel, note, password, select, spinner } from "@clack/prompts";
 import { loadConfig } from "../../config/load.js";
 import { writeDiscoveryCache } from "../../models/discovery-cache.js";
+import type { CatalogModel, OnboardingOffer } from "../../providers/provider.js";
 import { createProvider } from "../../providers/registry.js";
 import { formatTokens } from "../format.js";
-import { type AuthChoice, CHOICES, cancelled, checkSecret, finish, type OnboardOptions, RISK, runOAuth } from "./onboard.js";
+import { type AuthChoice, authChoices, cancelled, checkSecret, finish, type OnboardOptions, RISK, runOAuth } from "./onboard.js";
+import { resolveOffers } from "./onboard-offers.js";
 
 function unwrap<T>(value: T): Exclude<T, symbol> {
   if (isCancel(value)) {
@@ -13,40 +15,49 @@ function unwrap<T>(value: T): Exclude<T, symbol> {
   return value as Exclude<T, symbol>;
 }
 
-/** The guided setup: choose a provider, paste the secret (masked), pick the default model from its live list. */
+/** A provider's offer as a yes/no question, its note first (what saying yes means). */
+export async function askOffer(offer: OnboardingOffer, model: CatalogModel): Promise<boolean> {
+  if (offer.note) note(offer.note, `${model.name} runs in a TEE`);
+  return unwrap(await confirm({ message: offer.question, initialValue: offer.initial }));
+}
+
+/** The guided setup: choose a provider, paste the secret (masked), pick the default model from its live list, answer its offers. */
 export async function runInteractiveOnboarding(given: AuthChoice | undefined, options: OnboardOptions): Promise<void> {
   intro("OpenClaw setup");
-  const choice =
+  const choices = authChoices();
+  const chosen =
     given ??
     unwrap(
       await select<AuthChoice>({
         message: "How do you want to connect?",
-        options: (Object.entries(CHOICES) as Array<[AuthChoice, (typeof CHOICES)[AuthChoice]]>).map(([value, entry]) => ({
-          value,
-          label: entry.label,
-          ...(value === "chutes" ? { hint: "opens your browser" } : {}),
+        options: choices.map((entry) => ({
+          value: entry,
+          label: entry.choice.label,
+          ...(entry.choice.hint ? { hint: entry.choice.hint } : {}),
         })),
-        initialValue: "chutes-api-key",
+        // An API key is the quickest way in: the first provider's, when it has one.
+        initialValue: choices.find((entry) => entry.choice.kind === "api-key"),
       }),
     );
   if (!options.acceptRisk) {
     note(RISK, "Before you continue");
     if (!unwrap(await confirm({ message: "Continue?", initialValue: true }))) throw cancelled();
   }
-  if (choice === "chutes") return runOAuth(options, true);
-  const provider = CHOICES[choice].provider;
-  const flag = choice === "huggingface-api-key" ? options.huggingfaceApiKey : options.chutesApiKey;
+  const { provider, choice } = chosen;
+  if (choice.kind === "oauth") return runOAuth(provider, options, true);
+  const flag = choice.option ? options[choice.option] : undefined;
   const secret = checkSecret(
-    flag ??
-      unwrap(await password({ message: provider === "huggingface" ? "Hugging Face token (hf_…)" : "Chutes API key (cpk_…)", mask: "*" })),
+    typeof flag === "string" ? flag : unwrap(await password({ message: choice.prompt ?? "API key", mask: "*" })),
     "the key",
   );
 
   let model = options.model;
+  let known: CatalogModel[] | undefined;
   if (!model) {
     const { config, paths } = await loadConfig();
     const providerConfig = config.models?.providers?.[provider] ?? {};
     const instance = createProvider(provider, providerConfig);
+    const onboarding = instance.definition.onboarding;
     const progress = spinner();
     progress.start("Loading the model list");
     const discovered = await instance.discoverModels({ apiKey: secret });
@@ -62,19 +73,13 @@ export async function runInteractiveOnboarding(given: AuthChoice | undefined, op
         models: discovered.models,
       }).catch(() => undefined);
     }
-    const models = providerConfig.teeOnly ? discovered.models.filter((entry) => entry.confidentialCompute) : discovered.models;
+    known = discovered.models;
+    const models = onboarding?.offeredModels?.(discovered.models, providerConfig) ?? discovered.models;
     const fallbackDefault = instance.definition.defaultModel ?? `${provider}/${models[0]?.id}`;
     const entries = models.flatMap((entry) => {
       const ref = `${provider}/${entry.id}`;
       const hint = [formatTokens(entry.contextWindow), entry.confidentialCompute ? "TEE" : ""].filter(Boolean).join(" · ");
-      const base = { value: ref, label: `${entry.name}  (${ref})`, hint };
-      // The router picks the backend by price or speed: offered as their own, provider-locked choices.
-      if (provider !== "huggingface") return [base];
-      return [
-        base,
-        { value: `${ref}:cheapest`, label: `${entry.name}, cheapest backend`, hint: "provider locked" },
-        { value: `${ref}:fastest`, label: `${entry.name}, fastest backend`, hint: "provider locked" },
-      ];
+      return [{ value: ref, label: `${entry.name}  (${ref})`, hint }, ...(onboarding?.modelVariants?.(ref, entry) ?? [])];
     });
     model = unwrap(
       await select<string>({
@@ -85,5 +90,6 @@ export async function runInteractiveOnboarding(given: AuthChoice | undefined, op
       }),
     );
   }
-  await finish(provider, secret, model);
+  const settings = await resolveOffers({ provider, model, flags: options, secret, ...(known ? { known } : {}), ask: askOffer });
+  await finish(provider, secret, model, settings);
 }

@@ -1,18 +1,13 @@
 import { createInterface } from "node:readline";
 import type { Credential } from "../../auth/credential-store.js";
 import { signInWithChutes } from "../../auth/oauth/chutes-login.js";
-import { resolveChutesOAuthSettings } from "../../auth/oauth/chutes-oauth-settings.js";
 import { loadConfig } from "../../config/load.js";
 import { applyOnboarding } from "../../models/apply-onboarding.js";
+import { providerDefinition } from "../../providers/registry.js";
 import { CancelledError, InvalidRequestError } from "../../shared/errors.js";
 import { noteIfShadowed } from "../credential-notice.js";
-
-export interface OAuthOnboardOptions {
-  interactive: boolean;
-  browser: boolean;
-  timeoutSeconds?: string;
-  model?: string;
-}
+import type { OnboardOptions } from "./onboard.js";
+import { describeSettings, resolveOffers } from "./onboard-offers.js";
 
 /** No display, or an SSH session: the browser cannot reach our loopback listener. */
 function isHeadless(env: NodeJS.ProcessEnv): boolean {
@@ -56,15 +51,16 @@ async function askForRedirect(): Promise<string> {
   throw new InvalidRequestError("no redirect URL on stdin; nothing was written", { code: "oauth_no_input" });
 }
 
-async function askClientId(interactive: boolean): Promise<string> {
+async function askClientId(interactive: boolean, label: string, oauth: { clientIdEnv?: string; clientIdPrompt?: string }): Promise<string> {
+  const variable = oauth.clientIdEnv ?? "the client id variable";
   if (!interactive || !process.stdin.isTTY) {
-    throw new InvalidRequestError("set CHUTES_CLIENT_ID to your Sign in with Chutes app's client id (cid_…); nothing was written", {
-      param: "CHUTES_CLIENT_ID",
+    throw new InvalidRequestError(`set ${variable} to your Sign in with ${label} app's client id; nothing was written`, {
+      param: variable,
     });
   }
   const { text, isCancel } = await import("@clack/prompts");
   const answer = await text({
-    message: "Chutes OAuth client id (cid_…; from your app at chutes.ai)",
+    message: oauth.clientIdPrompt ?? `${label} OAuth client id`,
     validate: (value) => (value?.trim() ? undefined : "required"),
   });
   if (isCancel(answer)) throw new CancelledError("sign-in cancelled; nothing was written");
@@ -72,23 +68,25 @@ async function askClientId(interactive: boolean): Promise<string> {
 }
 
 /** `openclaw onboard --auth-choice chutes`: sign in, then write exactly what the API-key path writes. */
-export async function runChutesOAuthOnboarding(options: OAuthOnboardOptions): Promise<void> {
+export async function runOAuthOnboarding(provider: string, options: OnboardOptions, interactive: boolean): Promise<void> {
+  const definition = providerDefinition(provider);
+  if (!definition.oauth) throw new InvalidRequestError(`${definition.label} has no sign-in; use an API key`, { param: "auth-choice" });
   const { config, paths } = await loadConfig();
-  const settings = resolveChutesOAuthSettings(config);
-  const clientId = settings.clientId ?? (await askClientId(options.interactive));
-  const timeoutSeconds = options.timeoutSeconds ? Number(options.timeoutSeconds) : 300;
+  const settings = definition.oauth.settings(config, process.env);
+  const clientId = settings.clientId ?? (await askClientId(interactive, definition.label, definition.oauth));
+  const timeoutSeconds = options.timeout ? Number(options.timeout) : 300;
   if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0)
     throw new InvalidRequestError("--timeout must be a positive number of seconds", { param: "timeout" });
   const { tokens, account } = await signInWithChutes({
     settings,
     clientId,
-    mode: !options.browser || isHeadless(process.env) ? "paste" : "local",
+    mode: options.browser === false || isHeadless(process.env) ? "paste" : "local",
     timeoutMs: timeoutSeconds * 1000,
     io: { show: (message) => process.stderr.write(`${message}\n`), openBrowser, askForRedirect },
   });
   const credential: Credential = {
     type: "oauth",
-    provider: "chutes",
+    provider,
     access: tokens.access,
     ...(tokens.refresh ? { refresh: tokens.refresh } : {}),
     ...(tokens.expires ? { expires: tokens.expires } : {}),
@@ -98,17 +96,22 @@ export async function runChutesOAuthOnboarding(options: OAuthOnboardOptions): Pr
     ...(settings.clientSecret ? { clientSecret: settings.clientSecret } : {}),
     ...(account ? { account } : {}),
   };
+  const model = options.model ?? definition.defaultModel ?? "";
+  const ask = interactive && process.stdin.isTTY ? (await import("./onboard-interactive.js")).askOffer : undefined;
+  const providerSettings = await resolveOffers({ provider, model, flags: options, secret: tokens.access, ...(ask ? { ask } : {}) });
   const result = await applyOnboarding(paths, {
-    provider: "chutes",
+    provider,
     secret: credential,
-    profileId: "chutes:oauth",
+    profileId: `${provider}:oauth`,
+    providerSettings,
     ...(options.model ? { defaultModel: options.model } : {}),
   });
   const who = account?.username ?? account?.email ?? account?.id ?? "your account";
   process.stdout.write(
-    `Signed in to Chutes as ${who}: credential ${result.profileId} in ${paths.authProfilesPath} (refreshed automatically)\n` +
+    `Signed in to ${definition.label} as ${who}: credential ${result.profileId} in ${paths.authProfilesPath} (refreshed automatically)\n` +
       `Default model: ${result.defaultModel}\n` +
+      describeSettings(provider, providerSettings) +
       `Try: openclaw chat "Hello!"  ·  openclaw models status\n`,
   );
-  await noteIfShadowed(paths, "chutes", result.profileId);
+  await noteIfShadowed(paths, provider, result.profileId);
 }

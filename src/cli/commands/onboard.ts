@@ -1,11 +1,11 @@
 import { resolveStatePaths } from "../../config/paths.js";
 import { applyOnboarding } from "../../models/apply-onboarding.js";
-import { providerDefinition } from "../../providers/registry.js";
+import type { OnboardingAuthChoice } from "../../providers/provider.js";
+import { BUILTIN_PROVIDERS, providerDefinition } from "../../providers/registry.js";
 import { CancelledError, InvalidRequestError } from "../../shared/errors.js";
 import { redactSecret } from "../../shared/redact.js";
 import { noteIfShadowed } from "../credential-notice.js";
-
-export type AuthChoice = "chutes" | "chutes-api-key" | "huggingface-api-key";
+import { describeSettings, resolveOffers } from "./onboard-offers.js";
 
 export interface OnboardOptions {
   nonInteractive?: boolean;
@@ -14,41 +14,42 @@ export interface OnboardOptions {
   acceptRisk?: boolean;
   mode?: string;
   authChoice?: string;
-  chutesApiKey?: string;
-  huggingfaceApiKey?: string;
   model?: string;
+  /** The providers' own flags, by option name: secrets (`chutesApiKey`) and offers (`e2ee`). */
+  [option: string]: unknown;
 }
 
-const CHOICES: Record<AuthChoice, { provider: string; label: string; envVars: string[] }> = {
-  chutes: { provider: "chutes", label: "Chutes: Sign in with Chutes (OAuth)", envVars: [] },
-  "chutes-api-key": { provider: "chutes", label: "Chutes: API key", envVars: ["CHUTES_API_KEY"] },
-  "huggingface-api-key": { provider: "huggingface", label: "Hugging Face: access token", envVars: ["HF_TOKEN", "HUGGINGFACE_HUB_TOKEN"] },
-};
+/** An `--auth-choice` and the provider it belongs to. */
+export interface AuthChoice {
+  provider: string;
+  choice: OnboardingAuthChoice;
+}
+
+/** Every way in, from the providers' definitions, in their order. */
+export function authChoices(): AuthChoice[] {
+  return Object.values(BUILTIN_PROVIDERS).flatMap((definition) =>
+    (definition.onboarding?.authChoices ?? []).map((choice) => ({ provider: definition.id, choice })),
+  );
+}
 
 const RISK =
   "Whoever holds the gateway's token can use your provider credentials and every model they reach. Keep the gateway on loopback or a private network.";
 
+const choiceIds = () =>
+  authChoices()
+    .map(({ choice }) => choice.id)
+    .join(", ");
+
 function parseChoice(value: string | undefined): AuthChoice | undefined {
   if (value === undefined) return undefined;
-  if (value in CHOICES) return value as AuthChoice;
-  throw new InvalidRequestError(`unknown --auth-choice ${JSON.stringify(value)}: use ${Object.keys(CHOICES).join(", ")}`, {
-    param: "auth-choice",
-  });
+  const found = authChoices().find(({ choice }) => choice.id === value);
+  if (found) return found;
+  throw new InvalidRequestError(`unknown --auth-choice ${JSON.stringify(value)}: use ${choiceIds()}`, { param: "auth-choice" });
 }
 
-export async function runOAuth(options: OnboardOptions, interactive: boolean): Promise<void> {
-  const { runChutesOAuthOnboarding } = await import("./onboard-oauth.js");
-  await runChutesOAuthOnboarding({
-    interactive,
-    browser: options.browser !== false,
-    ...(options.timeout ? { timeoutSeconds: options.timeout } : {}),
-    ...(options.model ? { model: options.model } : {}),
-  });
-}
-
-function flagKey(choice: AuthChoice, options: OnboardOptions): string | undefined {
-  const value = choice === "huggingface-api-key" ? options.huggingfaceApiKey : options.chutesApiKey;
-  return value;
+export async function runOAuth(provider: string, options: OnboardOptions, interactive: boolean): Promise<void> {
+  const { runOAuthOnboarding } = await import("./onboard-oauth.js");
+  await runOAuthOnboarding(provider, options, interactive);
 }
 
 function checkSecret(secret: string, flag: string): string {
@@ -62,9 +63,10 @@ export async function runOnboard(options: OnboardOptions): Promise<void> {
   if (options.mode !== undefined && options.mode !== "local") {
     throw new InvalidRequestError(`--mode ${options.mode} is not supported: this gateway runs locally (--mode local)`, { param: "mode" });
   }
-  let choice = parseChoice(options.authChoice);
-  if (!choice && options.huggingfaceApiKey !== undefined) choice = "huggingface-api-key";
-  if (!choice && options.chutesApiKey !== undefined) choice = "chutes-api-key";
+  // A secret flag names its way in: `--huggingface-api-key` alone means that choice.
+  const choice =
+    parseChoice(options.authChoice) ??
+    authChoices().find(({ choice: entry }) => entry.option !== undefined && options[entry.option] !== undefined);
   if (options.nonInteractive) return runNonInteractive(choice, options);
   // Prompts drawn into a pipe answer nothing: a script or CI job would wait on input it never gets.
   if (!process.stdin.isTTY || !process.stdout.isTTY) {
@@ -77,41 +79,48 @@ export async function runOnboard(options: OnboardOptions): Promise<void> {
   await runInteractiveOnboarding(choice, options);
 }
 
-async function runNonInteractive(choice: AuthChoice | undefined, options: OnboardOptions): Promise<void> {
-  if (!choice)
-    throw new InvalidRequestError(`--non-interactive needs --auth-choice (${Object.keys(CHOICES).join(", ")})`, { param: "auth-choice" });
+async function runNonInteractive(resolved: AuthChoice | undefined, options: OnboardOptions): Promise<void> {
+  if (!resolved) throw new InvalidRequestError(`--non-interactive needs --auth-choice (${choiceIds()})`, { param: "auth-choice" });
   // `--mode local` (loopback only) is itself the acknowledgement the Hugging Face guide relies on.
   if (!options.acceptRisk && options.mode !== "local") {
     throw new InvalidRequestError(`--non-interactive needs --accept-risk (or --mode local): ${RISK} Nothing was written`, {
       param: "accept-risk",
     });
   }
-  if (choice === "chutes") return runOAuth(options, false);
-  const flag = choice === "huggingface-api-key" ? "--huggingface-api-key" : "--chutes-api-key";
-  const envVar = CHOICES[choice].envVars.find((name) => process.env[name]?.trim());
-  const given = flagKey(choice, options);
-  const raw = given ?? (envVar ? process.env[envVar] : undefined);
+  const { provider, choice } = resolved;
+  if (choice.kind === "oauth") return runOAuth(provider, options, false);
+  const flag = choice.flag ?? "--api-key";
+  const envVars = choice.envVars ?? [];
+  const envVar = envVars.find((name) => process.env[name]?.trim());
+  const given = choice.option ? options[choice.option] : undefined;
+  const raw = typeof given === "string" ? given : envVar ? process.env[envVar] : undefined;
   if (raw === undefined) {
-    throw new InvalidRequestError(
-      `${flag} is required with --non-interactive (or set ${CHOICES[choice].envVars.join(" or ")}); nothing was written`,
-      { param: flag },
-    );
+    const env = envVars.length ? ` (or set ${envVars.join(" or ")})` : "";
+    throw new InvalidRequestError(`${flag} is required with --non-interactive${env}; nothing was written`, { param: flag });
   }
-  const secret = checkSecret(raw, given === undefined ? (envVar ?? flag) : flag);
-  await finish(CHOICES[choice].provider, secret, options.model);
+  const secret = checkSecret(raw, typeof given === "string" ? flag : (envVar ?? flag));
+  const model = options.model ?? providerDefinition(provider).defaultModel ?? "";
+  const settings = await resolveOffers({ provider, model, flags: options, secret });
+  await finish(provider, secret, options.model, settings);
 }
 
-export async function finish(provider: string, secret: string, model: string | undefined): Promise<void> {
+export async function finish(
+  provider: string,
+  secret: string,
+  model: string | undefined,
+  providerSettings: Record<string, boolean> = {},
+): Promise<void> {
   const paths = resolveStatePaths();
-  const result = await applyOnboarding(paths, { provider, secret, ...(model ? { defaultModel: model } : {}) });
+  const result = await applyOnboarding(paths, { provider, secret, providerSettings, ...(model ? { defaultModel: model } : {}) });
   const label = providerDefinition(provider).label;
   process.stdout.write(
     `${label} is set up: credential ${result.profileId} (${redactSecret(secret)}) in ${paths.authProfilesPath}\n` +
       `Default model: ${result.defaultModel}\n` +
+      describeSettings(provider, providerSettings) +
       `Try: openclaw chat "Hello!"  ·  openclaw models list  ·  openclaw models status\n`,
   );
   await noteIfShadowed(paths, provider, result.profileId);
 }
 
-export { CHOICES, checkSecret, RISK };
+export { checkSecret, RISK };
 export const cancelled = () => new CancelledError("onboarding cancelled; nothing was written");

@@ -2,7 +2,7 @@ import path from "node:path";
 import type { ModelRuntime } from "../../models/model-runtime.js";
 import type { AttestationReport, CatalogModel, ModelAttestor } from "../../providers/provider.js";
 import { InvalidRequestError, NotFoundError } from "../../shared/errors.js";
-import { recordAttestationVerdict } from "../../store/attestation-verdicts.js";
+import { recordAttestationVerdict, toStoredVerdict } from "../../store/attestation-verdicts.js";
 import { loadCliContext } from "../context.js";
 import { printJson } from "../output.js";
 
@@ -100,14 +100,9 @@ export async function runTeeVerify(input: string, options: TeeVerifyOptions): Pr
   const report = await attestor.verify(target.model, { fresh: true });
   await runtime.settleRefreshes();
   if (target.ref) {
-    await recordAttestationVerdict(paths, target.ref, {
-      ok: report.ok,
-      verifiedAt: report.verifiedAt,
-      expiresAt: report.expiresAt,
-      target: report.target,
-      attestedInstances: report.instances.filter((instance) => instance.ok).length,
-      ...(report.failure ? { failure: report.failure } : {}),
-    }).catch((error: Error) => process.stderr.write(`openclaw: warning: could not record the verdict: ${error.message}\n`));
+    await recordAttestationVerdict(paths, target.ref, toStoredVerdict(report)).catch((error: Error) =>
+      process.stderr.write(`openclaw: warning: could not record the verdict: ${error.message}\n`),
+    );
   }
   if (options.json) printJson({ ...(target.ref ? { model: target.ref } : {}), provider: target.provider, ...report });
   else process.stdout.write(`${reportLines(target.ref ?? `${target.provider} ${target.model.id}`, report).join("\n")}\n`);

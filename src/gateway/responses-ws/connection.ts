@@ -6,8 +6,10 @@ import type { Caller } from "../key-guard.js";
 import { outputToMessages } from "../responses/response-object.js";
 import { type EventSink, streamResponseTurn } from "../responses/run-response.js";
 import { withLedgerEntry } from "../routes/request-ledger.js";
+import { formatTeeReceipt } from "../tee-receipt.js";
 import { alreadyInFlight, closingError, errorEvent, parseClientEvent, previousNotFound } from "./client-events.js";
 import { ConnectionCache } from "./connection-cache.js";
+import { withReceiptMetadata } from "./receipt-metadata.js";
 
 /** Past this much unsent output, the producer waits for the client (as the SSE writer waits for drain). */
 export const SEND_HIGH_WATER_BYTES = 1024 * 1024;
@@ -22,6 +24,12 @@ const TERMINAL_EVENTS = new Set(["response.completed", "response.incomplete", "r
 /** Each turn gets a new ledger request id: the upgrade's x-request-id would name them all alike. */
 const NO_HEADERS = { headers: {} };
 
+/** One response in flight; `receipt` is set when an attested enclave serves it (end-to-end encryption). */
+interface Turn {
+  controller: AbortController;
+  receipt?: string;
+}
+
 export const CLOSE_SHUTDOWN = { code: 1001, reason: "the gateway is shutting down" } as const;
 export const CLOSE_MAX_AGE = { code: 1001, reason: "maximum connection age reached (gateway.http.websocket.maxConnectionAgeMs)" } as const;
 
@@ -33,7 +41,7 @@ export const CLOSE_MAX_AGE = { code: 1001, reason: "maximum connection age reach
  */
 export class ResponsesConnection {
   private readonly cache: ConnectionCache;
-  private turn: { controller: AbortController } | undefined;
+  private turn: Turn | undefined;
   /** Set when no new response may start (too old, or shutting down): the socket closes when idle. */
   private closing: { code: number; reason: string } | undefined;
   private readonly timers: NodeJS.Timeout[] = [];
@@ -108,7 +116,7 @@ export class ResponsesConnection {
       this.sendError(error);
       return;
     }
-    const turn = { controller: new AbortController() };
+    const turn: Turn = { controller: new AbortController() };
     this.turn = turn;
     const work = this.run(body, turn, data.length).finally(() => this.endTurn(turn));
     this.track(work);
@@ -118,14 +126,14 @@ export class ResponsesConnection {
    * The client may send its next response.create as soon as it reads the last event, while this
    * turn is still being recorded: the connection is free from that event on.
    */
-  private endTurn(turn: { controller: AbortController }): void {
+  private endTurn(turn: Turn): void {
     if (this.turn !== turn) return;
     this.turn = undefined;
     this.responses++;
     if (this.closing) this.closeWhenIdle(this.closing);
   }
 
-  private async run(body: ReturnType<typeof parseClientEvent>, turn: { controller: AbortController }, bodyBytes: number): Promise<void> {
+  private async run(body: ReturnType<typeof parseClientEvent>, turn: Turn, bodyBytes: number): Promise<void> {
     const started = performance.now();
     const log: RequestLog = {};
     try {
@@ -144,6 +152,9 @@ export class ResponsesConnection {
               entry,
               caller: this.caller,
               bodyBytes,
+              onReceipt: (served) => {
+                turn.receipt = formatTeeReceipt(served);
+              },
               previous: async (id) => {
                 const previous = this.cache.get(id) ?? (await this.ctx.store.getResponse(id));
                 if (!previous) throw previousNotFound(id);
@@ -168,13 +179,13 @@ export class ResponsesConnection {
     );
   }
 
-  private sink(turn: { controller: AbortController }): EventSink {
+  private sink(turn: Turn): EventSink {
     const ws = this.ws;
     return {
       open: () => undefined,
       send: (payload) => {
         if (ws.readyState !== WebSocket.OPEN) return undefined;
-        const text = JSON.stringify(payload);
+        const text = JSON.stringify(withReceiptMetadata(payload, turn.receipt));
         if (ws.bufferedAmount < SEND_HIGH_WATER_BYTES) {
           ws.send(text);
           if (TERMINAL_EVENTS.has(payload.type)) this.endTurn(turn);

@@ -1,8 +1,9 @@
-import { resolveChutesOAuthSettings } from "../../auth/oauth/chutes-oauth-settings.js";
 import type { ModelListEntry } from "../../shared/wire.js";
 import { compact, displayNameFromId, modalities, price, stringList, text, tokenCount } from "../model-fields.js";
 import type { CatalogModel, ProviderDefinition, ProviderTransport } from "../provider.js";
 import { CHUTES_BUILTIN_ALIASES, CHUTES_BUILTIN_MODELS, CHUTES_DEFAULT_MODEL } from "./chutes-catalog.js";
+import { resolveChutesOAuthSettings } from "./chutes-oauth-settings.js";
+import { chutesOnboarding } from "./chutes-onboarding.js";
 
 const DEFAULT_CONTEXT_WINDOW = 128_000;
 const DEFAULT_MAX_TOKENS = 4_096;
@@ -41,7 +42,12 @@ export const chutesProvider: ProviderDefinition = {
   builtinAliases: CHUTES_BUILTIN_ALIASES,
   defaultModel: CHUTES_DEFAULT_MODEL,
   credentialEnv: ["CHUTES_API_KEY", "CHUTES_OAUTH_TOKEN"],
-  oauth: { settings: (config, env) => resolveChutesOAuthSettings(config, env) },
+  oauth: {
+    settings: (config, env) => resolveChutesOAuthSettings(config, env),
+    clientIdEnv: "CHUTES_CLIENT_ID",
+    clientIdPrompt: "Chutes OAuth client id (cid_…; from your app at chutes.ai)",
+  },
+  onboarding: chutesOnboarding,
   requiresCredential: true,
   discoverWithoutCredential: true,
   mergeBuiltinOnDiscovery: false,

@@ -3,6 +3,7 @@ import { compact, displayNameFromId, modalities, price, text, tokenCount } from 
 import type { CatalogModel, ProviderDefinition } from "../provider.js";
 import { defaultFeatureExtractionBase, featureExtraction } from "./feature-extraction.js";
 import { HUGGINGFACE_BUILTIN_MODELS, HUGGINGFACE_DEFAULT_MODEL } from "./huggingface-catalog.js";
+import { huggingfaceOnboarding } from "./huggingface-onboarding.js";
 
 interface RouterBackend {
   provider?: unknown;
@@ -60,6 +61,7 @@ export const huggingfaceProvider: ProviderDefinition = {
   discoverWithoutCredential: false,
   mergeBuiltinOnDiscovery: true,
   mapModel: mapHuggingFaceModel,
+  onboarding: huggingfaceOnboarding,
   // `:fastest`, `:cheapest`, `:preferred` or `:<backend>` travel to the router inside the model id.
   splitModelSuffix(modelId) {
     const colon = modelId.lastIndexOf(":");

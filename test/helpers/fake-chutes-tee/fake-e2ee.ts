@@ -34,6 +34,8 @@ export interface FakeE2eeOptions {
   streamErrorAfter?: number;
   /** Require this bearer token (any token when unset). */
   apiKey?: string;
+  /** Decides instead of `apiKey` which Authorization headers are accepted. */
+  authorize?: (authorization: string | undefined, path: string) => boolean;
   nonceTtlSeconds?: number;
   now?: () => number;
 }
@@ -85,7 +87,10 @@ export function createFakeE2ee(options: FakeE2eeOptions = {}): FakeE2ee {
 
   function authorized(request: IncomingMessage, response: ServerResponse): boolean {
     const auth = request.headers.authorization;
-    if (!auth?.startsWith("Bearer ") || (options.apiKey !== undefined && auth !== `Bearer ${options.apiKey}`)) {
+    const refused = options.authorize
+      ? !options.authorize(auth, new URL(request.url ?? "/", "http://fake").pathname)
+      : !auth?.startsWith("Bearer ") || (options.apiKey !== undefined && auth !== `Bearer ${options.apiKey}`);
+    if (refused) {
       send(response, 401, { detail: "Invalid token." });
       return false;
     }

@@ -45,6 +45,8 @@ export async function startFakeTeeStack(
     instances?: number;
     /** Let the plaintext `/v1/chat/completions` answer (the inner model server's answer, in clear): for the bench's plain path. */
     plainAnswers?: boolean;
+    /** Which Authorization headers the Chutes API and relay accept (default: the fleet's API key only), e.g. an IdP's access tokens. */
+    authorize?: (authorization: string | undefined, path: string) => boolean;
   } = {},
 ): Promise<FakeTeeStack> {
   const e2ee = createFakeE2ee({ chutes: { [STACK_CHUTE_ID]: options.instances ?? 2 }, ...options.e2ee });
@@ -85,8 +87,10 @@ export async function startFakeTeeStack(
     e2ePubkeys: e2ee.instances.map((instance) => instance.keys.publicKeyB64),
     delegateE2e: true,
     handle,
+    ...(options.authorize ? { authorize: options.authorize } : {}),
   });
-  e2ee.options.apiKey = fleet.credential;
+  if (options.authorize) e2ee.options.authorize = options.authorize;
+  else e2ee.options.apiKey = fleet.credential;
   // The NRAS stand-in on its own little server: its handler is async, the fleet's router is not.
   const { serveFakes } = await import("./fake-e2ee.js");
   const nrasServer = await serveFakes(nras, [nras.handle]);

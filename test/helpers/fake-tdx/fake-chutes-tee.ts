@@ -85,6 +85,8 @@ export async function startFakeChutesTee(options: {
   handle?: FakeChutesTeeHandler;
   /** Leave `/e2e/instances` to `handle` (an E2EE relay fake that issues nonces it will check). */
   delegateE2e?: boolean;
+  /** Which Authorization headers are accepted (default: `Bearer {credential}` only), e.g. an IdP's live access tokens. */
+  authorize?: (authorization: string | undefined, path: string) => boolean;
 }): Promise<FakeChutesTee> {
   const state: FakeChutesTee = {
     url: "",
@@ -133,7 +135,10 @@ export async function startFakeChutesTee(options: {
       if (state.statusFor.measurements) return json(response, state.statusFor.measurements, { detail: "unavailable" });
       return json(response, 200, state.measurements);
     }
-    if (request.headers.authorization !== `Bearer ${options.credential}`) return json(response, 401, { detail: "Invalid token." });
+    const authorized = options.authorize
+      ? options.authorize(request.headers.authorization, url.pathname)
+      : request.headers.authorization === `Bearer ${options.credential}`;
+    if (!authorized) return json(response, 401, { detail: "Invalid token." });
     if (url.pathname === `/e2e/instances/${chute}` && !options.delegateE2e) {
       state.hits.instances++;
       if (state.statusFor.instances) return json(response, state.statusFor.instances, { detail: "Too many requests" });

@@ -48,6 +48,8 @@ export async function startFakeTeeFleet(options: {
   chute?: string;
   /** `/e2e/instances` answered by `handle` rather than by the fleet (see `startFakeChutesTee`). */
   delegateE2e?: boolean;
+  /** Which Authorization headers the API accepts (default: `Bearer {credential}` only). */
+  authorize?: (authorization: string | undefined, path: string) => boolean;
 }): Promise<FakeTeeFleet> {
   const now = options.now;
   const ca = await createTestCa({ now, ...(options.rootCrlUrl ? { rootCrlUrl: options.rootCrlUrl } : {}) });
@@ -115,6 +117,7 @@ export async function startFakeTeeFleet(options: {
     measurements,
     ...(options.handle ? { handle: options.handle } : {}),
     ...(options.delegateE2e ? { delegateE2e: true } : {}),
+    ...(options.authorize ? { authorize: options.authorize } : {}),
   });
 
   return {

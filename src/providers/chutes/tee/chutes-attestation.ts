@@ -30,10 +30,10 @@ export function toAttestationReport(report: ChuteReport): AttestationReport {
 }
 
 /** The attestation library configured from `models.providers.chutes.tee`; a bad trust anchor is a config error. */
-export function createChutesTeeAttestor(context: AttestationContext): TeeAttestor {
+export function createChutesTeeAttestor(context: AttestationContext, onVerdict?: (report: ChuteReport) => void): TeeAttestor {
   const options = teeAttestorOptions(context.config.tee, context);
   try {
-    return createTeeAttestor(options);
+    return createTeeAttestor(onVerdict ? { ...options, onVerdict } : options);
   } catch (error) {
     throw new ConfigError(`models.providers.chutes.tee.trustAnchorPem is not a usable certificate (${(error as Error).message})`, {
       code: "tee_trust_anchor_invalid",

@@ -5,7 +5,7 @@ import { DEFAULT_CHUTES_API_URL } from "./attestation/attestor.js";
 import { fetchBounded } from "./attestation/bounded-fetch.js";
 import { createChutesTeeApi } from "./attestation/chutes-tee-api.js";
 import { attestationError } from "./attestation/report.js";
-import { createChutesTeeAttestor } from "./chutes-attestation.js";
+import { createChutesTeeAttestor, toAttestationReport } from "./chutes-attestation.js";
 import { decryptResponse } from "./e2ee/decrypt-response.js";
 import { encryptRequest } from "./e2ee/encrypt-request.js";
 import { E2eeStreamDecryptor } from "./e2ee/stream-decryptor.js";
@@ -40,18 +40,29 @@ export function createChutesE2eeTransport(context: TransportContext, options: E2
   const pools = new Map<string, NoncePool>();
   const chuteIds = new Map<string, string>();
   let chuteIdsAt = 0;
+  /** The model last asked for on each chute: a verdict on the chute is recorded under that model. */
+  const modelOfChute = new Map<string, string>();
+  const onAttestation = context.onAttestation;
 
   const attest = () => {
-    attestor ??= createChutesTeeAttestor({
-      config: context.config,
-      configDir: context.configDir,
-      credential: async () => {
-        if (!credential) throw new Error("no Chutes credential");
-        return credential;
+    attestor ??= createChutesTeeAttestor(
+      {
+        config: context.config,
+        configDir: context.configDir,
+        credential: async () => {
+          if (!credential) throw new Error("no Chutes credential");
+          return credential;
+        },
+        ...(options.fetch ? { fetch: options.fetch } : {}),
+        now,
       },
-      ...(options.fetch ? { fetch: options.fetch } : {}),
-      now,
-    });
+      onAttestation
+        ? (report) => {
+            const model = modelOfChute.get(report.chute);
+            if (model) onAttestation(model, toAttestationReport(report));
+          }
+        : undefined,
+    );
     return attestor;
   };
 
@@ -112,7 +123,13 @@ export function createChutesE2eeTransport(context: TransportContext, options: E2
     credential = bearer(request.headers) ?? credential;
     const payload = JSON.parse(typeof request.body === "string" ? request.body : "{}") as Record<string, unknown>;
     const stream = payload.stream === true;
-    const chute = await chuteOf(String(payload.model ?? ""), request.signal);
+    const model = String(payload.model ?? "");
+    const chute = await chuteOf(model, request.signal);
+    if (onAttestation && modelOfChute.get(chute) !== model) {
+      modelOfChute.delete(chute);
+      if (modelOfChute.size >= 256) modelOfChute.delete(modelOfChute.keys().next().value!);
+      modelOfChute.set(chute, model);
+    }
     const report = await attest().verifyChute(chute, request.signal ? { signal: request.signal } : {});
     if (!report.ok) throw attestationError(report);
     const pool = poolFor(chute);

@@ -34,6 +34,11 @@ export interface TeeAttestorOptions {
   now?: () => number;
   fetch?: typeof fetch;
   maxCachedChutes?: number;
+  /**
+   * Every verdict this attestor makes (passed or refused), once, as it is made; cached answers are
+   * not verdicts. The one place verdicts come from: persistence (and metrics) hang off it. Must not throw.
+   */
+  onVerdict?: (report: ChuteReport) => void;
 }
 
 export interface TeeAttestor {
@@ -198,6 +203,7 @@ export function createTeeAttestor(options: TeeAttestorOptions): TeeAttestor {
             reports.delete(chute);
             if (reports.size >= maxCached) reports.delete(reports.keys().next().value!);
             reports.set(chute, report);
+            options.onVerdict?.(report);
             return report;
           })
           .finally(() => flights.delete(chute));
