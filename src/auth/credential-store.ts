@@ -124,3 +124,9 @@ export async function openCredentialStore(paths: StatePaths, config: OpenClawCon
   }
   return FileCredentialStore.fromPaths(paths);
 }
+
+/** `openCredentialStore` for commands that have not loaded the config (`paste-token`, `models auth …`, onboarding). */
+export async function credentialStoreAt(paths: StatePaths): Promise<CredentialBackend> {
+  const { loadConfig } = await import("../config/load.js");
+  return openCredentialStore(paths, (await loadConfig({ paths })).config);
+}

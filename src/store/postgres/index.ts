@@ -34,7 +34,8 @@ export function connectPostgres(url: string, onError?: (error: Error) => void): 
   return opened;
 }
 
-async function release(url: string): Promise<void> {
+/** End this process's pool for `url` (a CLI command, once done). */
+export async function releasePostgres(url: string): Promise<void> {
   const opened = pools.get(url);
   pools.delete(url);
   if (opened) await (await opened).pool.end().catch(() => undefined);
@@ -70,7 +71,7 @@ export async function openPostgresBackends(url: string, options: OpenBackendsOpt
   const redacted = redactPostgresUrl(url);
   const closeAll = async () => {
     await listener?.close();
-    await release(url);
+    await releasePostgres(url);
   };
   const state = new PgStateStore(pool, {
     ...(config.gateway?.state?.maxQueuedRecords ? { maxQueued: config.gateway.state.maxQueuedRecords } : {}),

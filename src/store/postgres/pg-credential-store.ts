@@ -40,7 +40,10 @@ export class PgCredentialStore implements CredentialBackend {
     for (const row of rows) {
       const plain = this.cipher.open(row.nonce, row.sealed, `${row.kind}:${row.id}`);
       if (row.kind === "profile") data.profiles[row.id] = JSON.parse(plain) as Credential;
-      else (data.secrets ??= {})[row.id] = plain;
+      else {
+        data.secrets ??= {};
+        data.secrets[row.id] = plain;
+      }
     }
     return data;
   }
