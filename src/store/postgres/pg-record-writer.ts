@@ -39,7 +39,7 @@ export async function insertTurns(client: PoolClient, rows: TurnRow[]): Promise<
          coalesce(sum((usage::jsonb ->> 'prompt_tokens')::bigint), 0) AS prompt_tokens,
          coalesce(sum((usage::jsonb ->> 'completion_tokens')::bigint), 0) AS completion_tokens,
          coalesce(sum(cost), 0) AS cost, (array_agg(model ORDER BY at DESC, id DESC))[1] AS last_model
-       FROM inserted GROUP BY session_key)
+       FROM inserted GROUP BY session_key),
      upserted AS (
      INSERT INTO sessions (key, agent_id, channel, created_at, updated_at, turns, prompt_tokens, completion_tokens, cost, last_model)
      SELECT * FROM totals
