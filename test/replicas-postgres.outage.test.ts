@@ -1,0 +1,105 @@
+import assert from "node:assert/strict";
+import { completion, type FakeUpstream, startFakeChutes, wordStream } from "./helpers/fake-upstream.js";
+import { type Replicas, startReplicas } from "./helpers/pg-replicas.js";
+import { type PostgresServer, startPostgres } from "./helpers/postgres-server.js";
+import { after, before, test } from "./helpers/test.js";
+import { waitUntil } from "./helpers/wait.js";
+
+let postgres: PostgresServer;
+let databaseUrl: string;
+let chutes: FakeUpstream;
+let replicas: Replicas;
+
+before(async () => {
+  postgres = await startPostgres();
+  databaseUrl = await postgres.createDatabase("outage");
+  chutes = await startFakeChutes();
+  chutes.route("POST /chat/completions", (request) => {
+    const body = request.body as { stream?: boolean; model: string };
+    return body.stream ? { events: wordStream(["a", "b", "c"], body.model) } : { body: completion("ok", body.model) };
+  });
+  replicas = await startReplicas(3, databaseUrl, chutes, { CHUTES_API_KEY: "cpk_env_key_for_replicas_0000" });
+});
+after(async () => {
+  await replicas?.stop();
+  await chutes?.close();
+  await postgres?.destroy();
+});
+
+const count = async (table: string) => Number((await postgres.query<{ n: string }>("outage", `SELECT count(*) AS n FROM ${table}`))[0]?.n);
+
+test("PostgreSQL stopped for 5 s under load: requests go on, stored responses answer 503, and no turn is lost after recovery", async () => {
+  const stored = await replicas.gateways[0]?.client().responses.create({ model: "openclaw", input: "before the outage" });
+  let answered = 0;
+  let failed = 0;
+  let running = true;
+  // Four clients spread over the three replicas, each request a named session's turn and a ledger row.
+  const load = Array.from({ length: 4 }, async (_, worker) => {
+    for (let i = 0; running; i++) {
+      const replica = replicas.gateways[(worker + i) % 3];
+      try {
+        await replica?.client().chat.completions.create({
+          model: "openclaw",
+          messages: [{ role: "user", content: `turn ${i}` }],
+          user: `load-${worker}`,
+          stream: i % 2 === 0 ? undefined : false,
+        });
+        answered++;
+      } catch {
+        failed++;
+      }
+    }
+  });
+  try {
+    await outage();
+  } finally {
+    running = false;
+    await Promise.all(load);
+  }
+  assert.equal(failed, 0, "a request failed because PostgreSQL was down");
+  // Each answered request is one turn and one ledger row (plus the stored response's row), once all queues drain.
+  await waitUntil(async () => (await count("requests")) >= answered + 1, { what: "the ledger rows", timeoutMs: 20_000 }).catch(
+    () => undefined,
+  );
+  assert.equal(await count("requests"), answered + 1);
+  // The stored response had no named session: only the load's requests keep turns.
+  assert.equal(await count("turns"), answered);
+  const totals = await postgres.query<{ turns: number }>("outage", "SELECT sum(turns)::int AS turns FROM sessions");
+  assert.equal(totals[0]?.turns, answered);
+
+  async function outage() {
+    await waitUntil(() => answered >= 20, { what: "load before the outage" });
+    await postgres.stop();
+    const outageStart = Date.now();
+    const answeredBefore = answered;
+    // Every replica has noticed (its batch failed) and queues in memory.
+    await waitUntil(() => replicas.gateways.every((replica) => replica.stdout().includes("PostgreSQL is unreachable")), {
+      what: "every replica to notice the outage",
+    }).catch((error) => {
+      for (const replica of replicas.gateways)
+        console.error(
+          replica
+            .stdout()
+            .split("\n")
+            .filter((line) => !line.includes(`"msg":"request"`))
+            .join("\n"),
+          answered,
+          failed,
+        );
+      throw error;
+    });
+    const retrieve = await fetch(`${replicas.gateways[1]?.url}/v1/responses/${stored?.id}`, {
+      headers: { authorization: `Bearer ${process.env.OPENCLAW_TEST_TOKEN ?? "test-gateway-token-0123456789"}` },
+    });
+    assert.equal(retrieve.status, 503);
+    assert.equal(((await retrieve.json()) as { error: { code: string } }).error.code, "state_unavailable");
+    await waitUntil(() => Date.now() - outageStart >= 5_000 && answered >= answeredBefore + 20, {
+      what: "five seconds of outage under load",
+    });
+    await postgres.start();
+    await waitUntil(() => replicas.gateways.every((replica) => replica.stdout().includes("PostgreSQL is reachable again")), {
+      what: "every replica to reconnect",
+    });
+    assert.ok(answered - answeredBefore >= 20, "requests went on during the outage");
+  }
+});
