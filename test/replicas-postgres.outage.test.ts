@@ -85,6 +85,8 @@ test("PostgreSQL stopped for 5 s under load: requests go on, stored responses an
             .join("\n"),
           answered,
           failed,
+          replica.child.exitCode,
+          replica.stderr().slice(-3000),
         );
       throw error;
     });

@@ -86,9 +86,26 @@ export async function openPool(url: string, options: PoolOptions = {}): Promise<
   return pool;
 }
 
+/**
+ * A client out of the pool. The server ending its connection between two of our queries (a
+ * restart, an admin shutdown) emits 'error' on the client, which would end the process if nobody
+ * listened; the next query fails instead, and the caller handles that.
+ */
+export async function checkout(pool: Pool): Promise<PoolClient & { done(error?: Error): void }> {
+  const client = await pool.connect();
+  const ignore = () => undefined;
+  client.on("error", ignore);
+  return Object.assign(client, {
+    done(error?: Error) {
+      client.off("error", ignore);
+      client.release(error);
+    },
+  });
+}
+
 /** Run `body` in a transaction on one client; rolled back when it throws. */
 export async function inTransaction<T>(pool: Pool, body: (client: PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
+  const client = await checkout(pool);
   let broken: Error | undefined;
   try {
     await client.query("BEGIN");
@@ -101,6 +118,6 @@ export async function inTransaction<T>(pool: Pool, body: (client: PoolClient) =>
     else await client.query("ROLLBACK").catch(() => undefined);
     throw error;
   } finally {
-    client.release(broken);
+    client.done(broken);
   }
 }

@@ -1,4 +1,5 @@
 import type { Pool } from "pg";
+import { checkout } from "./pg-pool.js";
 
 /**
  * Migrations, in order; the version of each is its index + 1. Never edit one that shipped: add
@@ -107,7 +108,7 @@ export interface MigrationResult {
  * then find nothing left to do.
  */
 export async function migrate(pool: Pool, now: () => number = Date.now): Promise<MigrationResult> {
-  const client = await pool.connect();
+  const client = await checkout(pool);
   try {
     await client.query("SELECT pg_advisory_lock($1)", [MIGRATION_LOCK]);
     try {
@@ -130,6 +131,6 @@ export async function migrate(pool: Pool, now: () => number = Date.now): Promise
       await client.query("SELECT pg_advisory_unlock($1)", [MIGRATION_LOCK]).catch(() => undefined);
     }
   } finally {
-    client.release();
+    client.done();
   }
 }

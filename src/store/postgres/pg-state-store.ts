@@ -81,7 +81,12 @@ export class PgStateStore implements StateStore {
   private queued(): void {
     const excess = this.pending - this.maxQueued;
     if (excess > 0) this.drop(excess);
-    if (this.closed || this.down) return; // the retry timer writes them
+    if (this.closed) return;
+    if (this.down) {
+      // The retry timer writes them (and finds out when the database is back).
+      if (!this.flushing) this.timer ??= setTimeout(() => void this.flush(), this.retryMs);
+      return;
+    }
     if (this.turns.length + this.requests.length >= MAX_BATCH) this.flushSoon(0);
     else this.flushSoon(this.flushDelayMs);
   }
