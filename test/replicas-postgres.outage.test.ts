@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { completion, type FakeUpstream, startFakeChutes, wordStream } from "./helpers/fake-upstream.js";
-import { type Replicas, startReplicas } from "./helpers/pg-replicas.js";
+import { startGateway } from "./helpers/gateway.js";
+import { type Replicas, replicaState, startReplicas } from "./helpers/pg-replicas.js";
 import { type PostgresServer, startPostgres } from "./helpers/postgres-server.js";
 import { after, before, test } from "./helpers/test.js";
 import { waitUntil } from "./helpers/wait.js";
@@ -103,5 +104,55 @@ test("PostgreSQL stopped for 5 s under load: requests go on, stored responses an
       what: "every replica to reconnect",
     });
     assert.ok(answered - answeredBefore >= 20, "requests went on during the outage");
+  }
+});
+
+test("past gateway.state.maxQueuedRecords the oldest records are dropped with one log line; the newest are written on recovery", async () => {
+  const database = "bounded";
+  const url = await postgres.createDatabase(database);
+  const state = await replicaState(url, chutes, { CHUTES_API_KEY: "cpk_env_key_for_replicas_0000" }, { state: { maxQueuedRecords: 10 } });
+  const gateway = await startGateway(state);
+  const rows = async () =>
+    Number(
+      (await postgres.query<{ n: string }>(database, "SELECT (SELECT count(*) FROM turns) + (SELECT count(*) FROM requests) AS n"))[0]?.n,
+    );
+  const ask = (i: number) =>
+    gateway.client().chat.completions.create({ model: "openclaw", messages: [{ role: "user", content: `q${i}` }], user: "bounded" });
+  try {
+    await ask(0);
+    // Everything so far is written: nothing is in flight when the database goes.
+    await waitUntil(async () => (await rows()) === 2, { what: "the first turn and ledger row" });
+    await postgres.stop();
+    try {
+      // 30 requests: 60 records (a turn and a ledger row each) against a bound of 10.
+      for (let i = 1; i <= 30; i++) await ask(i);
+      await waitUntil(() => gateway.stdout().includes("record queue is full"), { what: "the drop log line" });
+    } finally {
+      await postgres.start();
+    }
+    await waitUntil(() => gateway.stdout().includes("PostgreSQL is reachable again"), { what: "the reconnect" });
+    await waitUntil(async () => (await rows()) >= 12, { what: "the queued records" }).catch(() => undefined);
+    assert.equal(await rows(), 2 + 10, "exactly the bound's worth of records is kept");
+    // The newest survive: the last question's turn is there, the first ones of the outage are not.
+    const inputs = await postgres.query<{ input: string }>(database, "SELECT input FROM turns ORDER BY at");
+    assert.match(inputs.at(-1)?.input ?? "", /q30/);
+    assert.equal(
+      inputs.some((row) => row.input.includes('"q1"')),
+      false,
+    );
+    const dropLines = gateway
+      .stdout()
+      .split("\n")
+      .filter((line) => line.includes("record queue is full"));
+    assert.equal(dropLines.length, 1, "one log line, not one per dropped record");
+    assert.equal(JSON.parse(dropLines[0] as string).maxQueuedRecords, 10);
+    const recovered = gateway
+      .stdout()
+      .split("\n")
+      .find((line) => line.includes("PostgreSQL is reachable again"));
+    assert.equal(JSON.parse(recovered as string).dropped, 50);
+  } finally {
+    await gateway.stop();
+    await state.cleanup();
   }
 });

@@ -9,11 +9,17 @@ export const STATE_KEY = Buffer.alloc(32, 7).toString("base64");
  * A machine of a replicated deployment: its own state dir (nothing shared on disk), the same
  * config (the provider at the fake upstream), PostgreSQL through OPENCLAW_DATABASE_URL.
  */
-export async function replicaState(databaseUrl: string, upstream: FakeUpstream, env: NodeJS.ProcessEnv = {}): Promise<TestState> {
+export async function replicaState(
+  databaseUrl: string,
+  upstream: FakeUpstream,
+  env: NodeJS.ProcessEnv = {},
+  gateway?: Record<string, unknown>,
+): Promise<TestState> {
   const state = await createTestState({ OPENCLAW_DATABASE_URL: databaseUrl, OPENCLAW_STATE_KEY: STATE_KEY, ...env });
   await writeConfig(state, {
     models: { providers: { chutes: { baseUrl: upstream.url } } },
     agents: { defaults: { model: { primary: "chutes/Qwen/Qwen3-32B-TEE" } } },
+    ...(gateway ? { gateway } : {}),
   });
   return state;
 }

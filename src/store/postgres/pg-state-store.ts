@@ -20,7 +20,6 @@ export const DEFAULT_MAX_QUEUED_RECORDS = 10_000;
 const MAX_BATCH = 500;
 const RETRY_MIN_MS = 250;
 const RETRY_MAX_MS = 2_000;
-const DROP_REPORT_MS = 5_000;
 
 export interface PgStateStoreOptions {
   /** Records held in memory while PostgreSQL is unreachable; past it the oldest are dropped (reported). */
@@ -47,8 +46,8 @@ export class PgStateStore implements StateStore {
   private flushing: Promise<void> | undefined;
   private down = false;
   private retryMs = RETRY_MIN_MS;
-  private droppedSinceReport = 0;
-  private dropReported = 0;
+  /** Dropped since the queue last filled up; reported once when it starts and once when the database is back. */
+  private droppedThisOutage = 0;
   private closed = false;
   /** All records dropped by the bound since the start. */
   droppedTotal = 0;
@@ -103,16 +102,12 @@ export class PgStateStore implements StateStore {
     }
     const dropped = count - left;
     this.droppedTotal += dropped;
-    this.droppedSinceReport += dropped;
-    const now = Date.now();
-    if (now - this.dropReported >= DROP_REPORT_MS) {
+    if (this.droppedThisOutage === 0)
       this.options.log?.error(
-        { dropped: this.droppedSinceReport, maxQueuedRecords: this.maxQueued },
-        "PostgreSQL is unreachable and the record queue is full (gateway.state.maxQueuedRecords): oldest turns and usage rows dropped",
+        { maxQueuedRecords: this.maxQueued },
+        "PostgreSQL is unreachable and the record queue is full (gateway.state.maxQueuedRecords): the oldest turns and usage rows are dropped until it is back",
       );
-      this.dropReported = now;
-      this.droppedSinceReport = 0;
-    }
+    this.droppedThisOutage += dropped;
   }
 
   private flushSoon(delayMs: number): void {
@@ -151,7 +146,11 @@ export class PgStateStore implements StateStore {
       this.inFlight = 0;
       if (this.down) {
         this.down = false;
-        this.options.log?.info({ queued: this.pending }, "PostgreSQL is reachable again: writing the queued records");
+        this.options.log?.info(
+          { queued: this.pending, dropped: this.droppedThisOutage },
+          "PostgreSQL is reachable again: writing the queued records",
+        );
+        this.droppedThisOutage = 0;
       }
       this.retryMs = RETRY_MIN_MS;
     } catch (error) {
