@@ -98,3 +98,18 @@ test("sessions and usage from all three replicas appear in one `sessions list` a
     answered,
   );
 });
+
+test("`openclaw gateway status` on a replica's machine checks that PostgreSQL answers", async () => {
+  const state = replicas.states[0] as TestState;
+  const result = await runCli(state, ["gateway", "status", "--json"]);
+  assert.equal(result.code, 0, result.stdout + result.stderr);
+  const status = JSON.parse(result.stdout) as { running: boolean; postgres: { ok: boolean; detail: string; url: string } };
+  assert.equal(status.running, true);
+  assert.equal(status.postgres.ok, true);
+  assert.equal(status.postgres.detail, "schema v1");
+  assert.doesNotMatch(status.postgres.url, /not-a-real-password/);
+  // A database that does not answer is named, and the exit code says so.
+  const down = await runCli(state, ["gateway", "status"], { env: { OPENCLAW_DATABASE_URL: "postgres://u:secret@127.0.0.1:1/none" } });
+  assert.equal(down.code, 1);
+  assert.match(down.stdout, /postgres: not answering: ECONNREFUSED postgres:\/\/u:\*\*\*@127\.0\.0\.1:1\/none/);
+});
