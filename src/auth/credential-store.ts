@@ -1,11 +1,14 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { ensurePrivateDir, type StatePaths } from "../config/paths.js";
+import type { OpenClawConfig } from "../config/schema.js";
 import { ValidationMemo } from "../config/validation-memo.js";
 import { withFileLock, writeFileAtomic } from "../shared/atomic-file.js";
 import { ConfigError, errorCode } from "../shared/errors.js";
+import type { CredentialBackend } from "./credential-backend.js";
 import type { Credential, CredentialStoreData } from "./credential-schema.js";
 
+export type { CredentialBackend } from "./credential-backend.js";
 export type { Credential, CredentialStoreData } from "./credential-schema.js";
 
 export function credentialSecret(credential: Credential): string {
@@ -33,14 +36,18 @@ async function parseStore(parsed: unknown, file: string): Promise<CredentialStor
  * The credential store: the only place secrets live. One JSON file, 0600, in a 0700
  * directory, replaced atomically under a lock. `openclaw.json` only names the profiles.
  */
-export class CredentialStore {
+export class FileCredentialStore implements CredentialBackend {
   constructor(
     readonly file: string,
     private readonly memo?: ValidationMemo,
   ) {}
 
-  static fromPaths(paths: StatePaths): CredentialStore {
-    return new CredentialStore(paths.authProfilesPath, ValidationMemo.forState(paths.stateDir));
+  static fromPaths(paths: StatePaths): FileCredentialStore {
+    return new FileCredentialStore(paths.authProfilesPath, ValidationMemo.forState(paths.stateDir));
+  }
+
+  get location(): string {
+    return this.file;
   }
 
   async read(): Promise<CredentialStoreData> {
@@ -96,4 +103,30 @@ export class CredentialStore {
       return existed;
     });
   }
+}
+
+/** Any credential store (type); `CredentialStore.fromPaths` (value) is this machine's file. */
+export type CredentialStore = CredentialBackend;
+export const CredentialStore = FileCredentialStore;
+
+/**
+ * The credential store this process should use: PostgreSQL (encrypted, shared by every replica
+ * and CLI) when `gateway.state.postgres` and a credentials key are both configured, else the file.
+ * `pg` is loaded only in the first case.
+ */
+export async function openCredentialStore(paths: StatePaths, config: OpenClawConfig): Promise<CredentialBackend> {
+  const { postgresUrlOf } = await import("../store/postgres/pg-pool.js");
+  const url = postgresUrlOf(config);
+  if (url) {
+    const { credentialsKeyOf } = await import("../store/postgres/credential-cipher.js");
+    const key = credentialsKeyOf(config);
+    if (key) return (await import("../store/postgres/index.js")).openPgCredentialStore(url, key);
+  }
+  return FileCredentialStore.fromPaths(paths);
+}
+
+/** `openCredentialStore` for commands that have not loaded the config (`paste-token`, `models auth …`, onboarding). */
+export async function credentialStoreAt(paths: StatePaths): Promise<CredentialBackend> {
+  const { loadConfig } = await import("../config/load.js");
+  return openCredentialStore(paths, (await loadConfig({ paths })).config);
 }

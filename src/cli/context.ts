@@ -1,4 +1,4 @@
-import { CredentialStore } from "../auth/credential-store.js";
+import { openCredentialStore } from "../auth/credential-store.js";
 import { loadConfig } from "../config/load.js";
 import { ModelRuntime } from "../models/model-runtime.js";
 
@@ -9,7 +9,7 @@ export function warn(message: string): void {
 /** What most commands start from: the loaded config, the credential store, a model runtime. */
 export async function loadCliContext() {
   const { config, paths } = await loadConfig();
-  const store = CredentialStore.fromPaths(paths);
+  const store = await openCredentialStore(paths, config);
   const runtime = new ModelRuntime({ config, paths, store: await store.read(), credentialStore: store, warn });
   return { config, paths, store, runtime };
 }

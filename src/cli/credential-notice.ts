@@ -1,4 +1,4 @@
-import { CredentialStore } from "../auth/credential-store.js";
+import { openCredentialStore } from "../auth/credential-store.js";
 import { resolveProviderCredential } from "../auth/resolve-credential.js";
 import { loadConfig } from "../config/load.js";
 import type { StatePaths } from "../config/paths.js";
@@ -20,7 +20,7 @@ export async function noteIfShadowed(paths: StatePaths, provider: string, profil
   const used = resolveProviderCredential({
     providerId: provider,
     config,
-    store: await CredentialStore.fromPaths(paths).read(),
+    store: await (await openCredentialStore(paths, config)).read(),
     ...(envVars ? { envVars: [...envVars] } : {}),
   });
   if (!used || used.profileId === profileId) return;

@@ -1,6 +1,7 @@
 import { createRequire } from "node:module";
 import { Command } from "commander";
 import { addKeyCommands } from "./program-keys.js";
+import { addStateCommands } from "./program-state.js";
 
 // Keep this file light: every command's code is imported only when that command runs,
 // so `openclaw --help` and quick commands start fast.
@@ -284,6 +285,7 @@ State lives in ~/.openclaw (OPENCLAW_STATE_DIR); the config file is <state>/open
     .addHelpText("after", "\nExits 1 when no instance passes every check.\n\nExample:\n  openclaw tee verify chutes/zai-org/GLM-4.7-TEE")
     .action(lazy(teeCommands, (m) => m.runTeeVerify));
   addKeyCommands(program, lazy);
+  addStateCommands(program, lazy);
 
   return program;
 }

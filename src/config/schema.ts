@@ -265,6 +265,11 @@ export const GatewayConfigSchema = z.strictObject({
       redisFailMode: z.enum(["open", "closed"]).optional(),
       /** Records held in memory while PostgreSQL is unreachable (default 10000); past it the oldest are dropped, with a log line. */
       maxQueuedRecords: positiveInt.optional(),
+      /**
+       * The key that encrypts credentials in PostgreSQL (AES-256-GCM): 32 bytes, base64 or hex, as `${VAR}` only (also
+       * OPENCLAW_STATE_KEY). Without one, credentials stay in this machine's file.
+       */
+      credentialsKey: z.string().min(1).optional(),
     })
     .optional(),
   /** Prometheus metrics at GET /metrics. */

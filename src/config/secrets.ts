@@ -4,7 +4,7 @@ import type { PathKey } from "./config-path.js";
 import { formatConfigPath } from "./issues.js";
 
 /** Config keys that hold a secret when given a literal value. */
-const SECRET_KEYS = new Set(["apiKey", "token", "password", "secret", "clientSecret", "accessToken", "refreshToken"]);
+const SECRET_KEYS = new Set(["apiKey", "token", "password", "secret", "clientSecret", "accessToken", "refreshToken", "credentialsKey"]);
 /** Variables in the `env` block named like secrets (`CHUTES_API_KEY`, `HF_TOKEN`). */
 const SECRET_ENV_NAME = /(KEY|TOKEN|SECRET|PASSWORD|PASSWD)$/i;
 /**

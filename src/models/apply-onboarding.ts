@@ -1,4 +1,4 @@
-import { type Credential, CredentialStore } from "../auth/credential-store.js";
+import { type Credential, credentialStoreAt } from "../auth/credential-store.js";
 import { getAtPath, setAtPath } from "../config/config-path.js";
 import { readRawConfig } from "../config/load.js";
 import type { StatePaths } from "../config/paths.js";
@@ -38,7 +38,7 @@ export async function applyOnboarding(paths: StatePaths, plan: OnboardingPlan): 
   validateRawConfig((await readRawConfig(paths.configPath)).raw, paths.configPath);
   const credential: Credential =
     typeof plan.secret === "string" ? { type: "api_key", provider: plan.provider, key: plan.secret } : plan.secret;
-  await CredentialStore.fromPaths(paths).setProfile(profileId, credential);
+  await (await credentialStoreAt(paths)).setProfile(profileId, credential);
   await updateConfigFile(paths.configPath, (raw) => {
     const providerKeys = ["models", "providers", plan.provider];
     const existing = (getAtPath(raw, providerKeys).value ?? {}) as Record<string, unknown>;

@@ -60,13 +60,17 @@ export async function runGatewayStatus(options: { json?: boolean }): Promise<voi
     const checked = await health(record.url);
     status = { running: true, healthy: checked.ok, record, health: checked };
   }
-  process.exitCode = status.running && status.healthy ? 0 : 1;
+  const postgres = await postgresStatus();
+  process.exitCode = status.running && status.healthy && (postgres?.ok ?? true) ? 0 : 1;
   if (options.json) {
-    printJson({ stateDir: paths.stateDir, ...status });
+    printJson({ stateDir: paths.stateDir, ...status, ...(postgres ? { postgres } : {}) });
     return;
   }
+  const postgresLine = postgres
+    ? `  postgres: ${postgres.ok ? `ok (${postgres.ms} ms, ${postgres.detail})` : `not answering: ${postgres.detail}`} ${postgres.url}\n`
+    : "";
   if (!status.running) {
-    process.stdout.write(`Gateway: not running (${status.reason})\nStart it with: openclaw gateway\n`);
+    process.stdout.write(`Gateway: not running (${status.reason})\n${postgresLine}Start it with: openclaw gateway\n`);
     return;
   }
   const { record: r, health: h } = status;
@@ -76,7 +80,26 @@ export async function runGatewayStatus(options: { json?: boolean }): Promise<voi
       `Gateway: running (pid ${r.pid}, version ${r.version}, up ${uptime})`,
       `  address: ${r.url}${r.host !== new URL(r.url).hostname.replace(/^\[|\]$/g, "") ? ` (listening on ${r.host})` : ""}`,
       `  health:  ${h.ok ? `ok (${h.ms} ms)` : `not answering: ${h.detail}`}`,
+      ...(postgresLine ? [postgresLine.trimEnd()] : []),
       "",
     ].join("\n"),
   );
+}
+
+/**
+ * With `gateway.state.postgres` (or OPENCLAW_DATABASE_URL) set: does PostgreSQL answer (a fresh
+ * connection and one query). Undefined when it is not configured; `pg` is loaded only when it is.
+ */
+async function postgresStatus(): Promise<{ ok: boolean; detail: string; ms: number; url: string } | undefined> {
+  const { loadConfig } = await import("../../config/load.js");
+  const { postgresUrlOf } = await import("../../store/postgres/pg-pool.js");
+  let url: string | undefined;
+  try {
+    url = postgresUrlOf((await loadConfig()).config);
+  } catch {
+    url = process.env.OPENCLAW_DATABASE_URL || undefined;
+  }
+  if (!url) return undefined;
+  const { checkPostgres, redactPostgresUrl } = await import("../../store/postgres/index.js");
+  return { ...(await checkPostgres(url)), url: redactPostgresUrl(url) };
 }

@@ -1,7 +1,7 @@
 import type { Server } from "node:http";
 import { providersSetUp } from "../../agents/route-request.js";
 import { routingPolicy } from "../../agents/routing.js";
-import { CredentialStore } from "../../auth/credential-store.js";
+import { CredentialStore, openCredentialStore } from "../../auth/credential-store.js";
 import { resolveGatewaySecret } from "../../auth/gateway-secret.js";
 import { loadConfig } from "../../config/load.js";
 import { ensurePrivateDir } from "../../config/paths.js";
@@ -19,6 +19,9 @@ import { VERSION } from "../../shared/version.js";
 import { flushVerdictRecorders } from "../../store/attestation-verdicts.js";
 import { LiveKeyIndex } from "../../store/key-index.js";
 import { LocalKeyStore } from "../../store/key-store-file.js";
+import { openConfiguredPostgres } from "../../store/postgres/configured.js";
+import type { PostgresBackends } from "../../store/postgres/index.js";
+import type { StateStore } from "../../store/state-store.js";
 import { WorkerStore } from "../../store/worker-store.js";
 
 export interface GatewayOptions {
@@ -73,17 +76,23 @@ export async function runGateway(options: GatewayOptions, verbose: boolean): Pro
   // SQLite runs on its own thread (retention too), started on first use: nothing on the request
   // path waits for the disk, and start-up does not wait for the thread. An unusable database
   // still stops the gateway here.
-  const store = WorkerStore.create(paths.stateDir, { retention: config.gateway?.sessions });
-  const credentials = CredentialStore.fromPaths(paths);
   const logger = createLogger(verbose);
+  // With gateway.state.postgres: sessions, responses, usage, keys (and credentials, with a key) are shared by every replica.
+  const postgres = await openConfiguredPostgres(config, logger);
+  const sqlite = postgres ? undefined : WorkerStore.create(paths.stateDir, { retention: config.gateway?.sessions });
+  const store: StateStore = postgres?.state ?? (sqlite as WorkerStore);
+  const credentials: CredentialStore = postgres?.credentials ?? CredentialStore.fromPaths(paths);
   const enableEndpoints = options.enableEndpoints === true;
   const { secret, ...live } = await buildLiveSettings({ config, paths, credentials, enableEndpoints, logger });
   assertServable(live.runtime);
-  store.onWriteError = (error, dropped) => logger.error({ err: error.message, dropped }, "could not record session turns");
-  store.onDropped = (dropped) => logger.warn({ dropped }, "the store's queue is full (the disk is not keeping up): oldest records dropped");
-  store.onMaintenanceError = (error) => logger.warn({ err: error.message }, "session retention failed");
+  if (sqlite) {
+    sqlite.onWriteError = (error, dropped) => logger.error({ err: error.message, dropped }, "could not record session turns");
+    sqlite.onDropped = (dropped) =>
+      logger.warn({ dropped }, "the store's queue is full (the disk is not keeping up): oldest records dropped");
+    sqlite.onMaintenanceError = (error) => logger.warn({ err: error.message }, "session retention failed");
+  }
   // Virtual keys: `openclaw keys create/update/revoke` apply without a restart (the index reloads on change).
-  const keyStore = LocalKeyStore.inStateDir(paths.stateDir);
+  const keyStore = postgres?.keys ?? LocalKeyStore.inStateDir(paths.stateDir);
   let keyIndex: LiveKeyIndex;
   try {
     keyIndex = await LiveKeyIndex.open(keyStore, {
@@ -114,7 +123,7 @@ export async function runGateway(options: GatewayOptions, verbose: boolean): Pro
     throw error;
   }
   // The retention pass at start runs once the gateway listens.
-  store.startMaintenance();
+  sqlite?.startMaintenance();
 
   // Warm the catalog now, and keep it fresh without a cron job. With no provider set up there is
   // nothing to discover (and nothing to warn about).
@@ -127,11 +136,11 @@ export async function runGateway(options: GatewayOptions, verbose: boolean): Pro
   // `config set`, `paste-token` and onboarding apply without a restart (the listening address excepted).
   ensurePrivateDir(paths.credentialsDir);
   let seen = await fingerprint([paths.configPath, paths.authProfilesPath]);
-  const stopWatching = watchFiles([paths.configPath, paths.authProfilesPath], async () => {
+  const reloadSettings = async (shared = false) => {
     try {
       // Our own writes (an OAuth refresh) and no-op saves change nothing that needs rebuilding.
       const now = await fingerprint([paths.configPath, paths.authProfilesPath]);
-      if (now === seen) return;
+      if (now === seen && !shared) return;
       seen = now;
       const { config: next } = await loadConfig({ paths });
       const { secret: _secret, ...rebuilt } = await buildLiveSettings({
@@ -156,13 +165,20 @@ export async function runGateway(options: GatewayOptions, verbose: boolean): Pro
     } catch (error) {
       logger.error({ err: (error as Error).message }, "config reload failed; the running config stays");
     }
-  });
+  };
+  const stopWatchingFiles = watchFiles([paths.configPath, paths.authProfilesPath], () => void reloadSettings());
+  // A shared credential store tells of changes made on any machine (its own writes excepted).
+  const stopWatchingCredentials = credentials.watch?.(() => void reloadSettings(true));
+  const stopWatching = () => {
+    stopWatchingFiles();
+    stopWatchingCredentials?.();
+  };
   setInterval(refresh, (config.models?.discoveryTtlSeconds ?? DEFAULT_DISCOVERY_TTL_SECONDS) * 1000).unref();
 
   const address = server.address();
   const actualPort = typeof address === "object" && address ? address.port : port;
   const shownHost = host.includes(":") ? `[${host}]` : host;
-  process.stderr.write(`${startBanner(ctx, secret, `http://${shownHost}:${actualPort}`, setUp()).join("\n")}\n\n`);
+  process.stderr.write(`${startBanner(ctx, secret, `http://${shownHost}:${actualPort}`, setUp(), postgres).join("\n")}\n\n`);
 
   // `openclaw gateway status` finds it through this record (no secret in it).
   const recorded = writeGatewayRecord(paths, {
@@ -224,6 +240,7 @@ function startBanner(
   secret: { mode: string; origin: string; generated?: boolean },
   address: string,
   setUp: boolean,
+  postgres?: PostgresBackends,
 ): string[] {
   const state = (on: boolean, key: string) => (on ? "on" : `off (enable: openclaw config set ${key} true, or --enable-endpoints)`);
   const providers = providersSetUp(ctx.runtime).map((id) => {
@@ -247,13 +264,17 @@ function startBanner(
     `  POST /v1/responses:        ${state(ctx.endpoints.responses, "gateway.http.endpoints.responses.enabled")}`,
     "  GET /v1/models, POST /v1/embeddings: on",
     `  auth: bearer ${secret.mode} from ${secret.origin}${secret.generated ? " (generated now)" : ""}; print it with: openclaw gateway token`,
+    ...(postgres ? [`  state:         ${postgres.describe()}${migrated(postgres)}`] : []),
     ...(setUp ? [] : ["  no provider credential yet: run `openclaw onboard` to add one (the gateway picks it up without a restart)"]),
   ];
 }
 
+const migrated = ({ migration }: PostgresBackends) =>
+  migration.to > migration.from ? `; schema migrated v${migration.from} → v${migration.to}` : "";
+
 export async function runGatewayToken(): Promise<void> {
   const { config, paths } = await loadConfig();
-  const secret = await resolveGatewaySecret(config, CredentialStore.fromPaths(paths));
+  const secret = await resolveGatewaySecret(config, await openCredentialStore(paths, config));
   if (secret.mode === "password")
     throw new InvalidRequestError("the gateway uses password mode (gateway.auth.mode): clients send that password as the bearer");
   process.stdout.write(`${secret.secret}\n`);

@@ -1,7 +1,5 @@
-import { existsSync } from "node:fs";
-import path from "node:path";
 import { budgetWindow, type KeyRecord, keyState } from "../../store/key-store.js";
-import { SqliteStore } from "../../store/sqlite-store.js";
+import type { StateReader } from "../../store/state-reader.js";
 
 /** A key as the CLI shows it: never its hash or salt (and the secret was never stored). */
 export type PublicKey = Omit<KeyRecord, "hash" | "salt">;
@@ -23,29 +21,24 @@ export interface KeyUsage {
 const iso = (ms: number) => (Number.isFinite(ms) && ms > 0 ? new Date(ms).toISOString() : null);
 
 /**
- * Each key's use against its limits, from the usage ledger (what every gateway process recorded).
- * The ledger is opened only when it exists: listing keys never creates a database.
+ * Each key's use against its limits, from the usage ledger (what every gateway process recorded):
+ * this machine's SQLite (opened only when it exists: listing keys never creates a database) or the
+ * shared PostgreSQL.
  */
-export function keyUsages(stateDir: string, keys: KeyRecord[], now: number): Map<string, KeyUsage> {
-  const file = path.join(stateDir, "openclaw.db");
-  const store = existsSync(file) ? new SqliteStore(file) : undefined;
-  try {
-    const usages = new Map<string, KeyUsage>();
-    for (const key of keys) {
-      const window = budgetWindow(key, now);
-      const spent = store?.keySpend(key.id, window.start) ?? 0;
-      const minute = store?.aggregateRequests({ by: "key", keyId: key.id, since: now - 60_000 })[0];
-      usages.set(key.id, {
-        state: keyState(key, now),
-        spentUsd: spent,
-        window: { start: iso(window.start), end: iso(window.end) },
-        lastMinute: { requests: minute?.requests ?? 0, tokens: (minute?.promptTokens ?? 0) + (minute?.completionTokens ?? 0) },
-      });
-    }
-    return usages;
-  } finally {
-    store?.close();
+export async function keyUsages(store: StateReader, keys: KeyRecord[], now: number): Promise<Map<string, KeyUsage>> {
+  const usages = new Map<string, KeyUsage>();
+  for (const key of keys) {
+    const window = budgetWindow(key, now);
+    const spent = await store.keySpend(key.id, window.start);
+    const minute = (await store.aggregateRequests({ by: "key", keyId: key.id, since: now - 60_000 }))[0];
+    usages.set(key.id, {
+      state: keyState(key, now),
+      spentUsd: spent,
+      window: { start: iso(window.start), end: iso(window.end) },
+      lastMinute: { requests: minute?.requests ?? 0, tokens: (minute?.promptTokens ?? 0) + (minute?.completionTokens ?? 0) },
+    });
   }
+  return usages;
 }
 
 export function formatUsd(value: number): string {

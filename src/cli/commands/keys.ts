@@ -1,18 +1,36 @@
-import { resolveStatePaths } from "../../config/paths.js";
+import { loadConfig } from "../../config/load.js";
 import { NotFoundError } from "../../shared/errors.js";
-import type { KeyRecord } from "../../store/key-store.js";
-import { LocalKeyStore } from "../../store/key-store-file.js";
+import type { KeyRecord, KeyStore } from "../../store/key-store.js";
+import { openKeyStore, openStateReader } from "../../store/state-reader.js";
 import { formatTokens } from "../format.js";
 import { printJson } from "../output.js";
 import { renderTable } from "../table.js";
 import { type KeyFlags, keyPatchFromFlags, parseKeyName, scopeOf } from "./key-flags.js";
 import { formatUsd, type KeyUsage, keyUsages, publicKey } from "./key-usage.js";
 
-const keyStore = () => LocalKeyStore.inStateDir(resolveStatePaths().stateDir);
+let loaded: ReturnType<typeof loadConfig> | undefined;
+const state = () => {
+  loaded ??= loadConfig();
+  return loaded;
+};
+/** keys.json on this machine, or the shared PostgreSQL table when `gateway.state.postgres` is set. */
+const keyStore = async () => {
+  const { config, paths } = await state();
+  return openKeyStore(paths.stateDir, config);
+};
+async function usagesOf(keys: KeyRecord[], now: number): Promise<Map<string, KeyUsage>> {
+  const { config, paths } = await state();
+  const reader = await openStateReader(paths.stateDir, config);
+  try {
+    return await keyUsages(reader, keys, now);
+  } finally {
+    await reader.close();
+  }
+}
 const loadRuntime = async () => (await import("../context.js").then((m) => m.loadCliContext())).runtime;
 const date = (ms: number | undefined) => (ms === undefined ? "-" : new Date(ms).toISOString().slice(0, 16).replace("T", " "));
 
-async function findOrFail(store: LocalKeyStore, idOrName: string): Promise<KeyRecord> {
+async function findOrFail(store: KeyStore, idOrName: string): Promise<KeyRecord> {
   const record = await store.find(idOrName);
   if (!record) throw new NotFoundError(`no key ${JSON.stringify(idOrName)}: see openclaw keys list`);
   return record;
@@ -23,7 +41,7 @@ export async function runKeysCreate(flags: KeyFlags & { name: string }): Promise
   parseKeyName(flags.name);
   // Everything is parsed and checked before the store is touched: bad input writes nothing.
   const scope = scopeOf(await keyPatchFromFlags({ ...flags, name: undefined } as KeyFlags, loadRuntime, now));
-  const { record, secret } = await keyStore().create(flags.name, scope, now);
+  const { record, secret } = await (await keyStore()).create(flags.name, scope, now);
   if (flags.json) return printJson({ key: publicKey(record), secret });
   process.stderr.write(`Created key ${JSON.stringify(record.name)} (id ${record.id}). It will not be shown again: copy it now.\n`);
   process.stdout.write(`${secret}\n`);
@@ -39,8 +57,8 @@ function budgetCell(record: KeyRecord, usage: KeyUsage | undefined): string {
 
 export async function runKeysList(options: { json?: boolean }): Promise<void> {
   const now = Date.now();
-  const keys = await keyStore().list();
-  const usages = keyUsages(resolveStatePaths().stateDir, keys, now);
+  const keys = await (await keyStore()).list();
+  const usages = await usagesOf(keys, now);
   if (options.json) return printJson({ keys: keys.map((key) => ({ ...publicKey(key), usage: usages.get(key.id) })) });
   if (keys.length === 0) {
     process.stdout.write("No keys yet: openclaw keys create --name <name>\n");
@@ -84,25 +102,25 @@ function describe(record: KeyRecord, usage: KeyUsage | undefined): string[] {
 }
 
 export async function runKeysShow(idOrName: string, options: { json?: boolean }): Promise<void> {
-  const record = await findOrFail(keyStore(), idOrName);
-  const usage = keyUsages(resolveStatePaths().stateDir, [record], Date.now()).get(record.id);
+  const record = await findOrFail(await keyStore(), idOrName);
+  const usage = (await usagesOf([record], Date.now())).get(record.id);
   if (options.json) return printJson({ key: { ...publicKey(record), usage } });
   process.stdout.write(`${describe(record, usage).join("\n")}\n`);
 }
 
 export async function runKeysUpdate(idOrName: string, flags: KeyFlags): Promise<void> {
-  const store = keyStore();
+  const store = await keyStore();
   const current = await findOrFail(store, idOrName);
   const patch = await keyPatchFromFlags(flags, loadRuntime, Date.now(), current);
   // By id: a rename between the lookup and the write cannot redirect the update.
   const record = await store.update(current.id, patch);
   if (flags.json) return printJson({ key: publicKey(record) });
-  const usage = keyUsages(resolveStatePaths().stateDir, [record], Date.now()).get(record.id);
+  const usage = (await usagesOf([record], Date.now())).get(record.id);
   process.stdout.write(`${["Updated.", ...describe(record, usage)].join("\n")}\n`);
 }
 
 export async function runKeysRevoke(idOrName: string, options: { json?: boolean }): Promise<void> {
-  const store = keyStore();
+  const store = await keyStore();
   const current = await findOrFail(store, idOrName);
   const record = await store.revoke(current.id);
   if (options.json) return printJson({ key: publicKey(record) });

@@ -1,4 +1,4 @@
-import { CredentialStore, credentialSecret } from "../../auth/credential-store.js";
+import { credentialSecret, credentialStoreAt } from "../../auth/credential-store.js";
 import { getAtPath, setAtPath, unsetAtPath } from "../../config/config-path.js";
 import { readRawConfig } from "../../config/load.js";
 import { resolveStatePaths } from "../../config/paths.js";
@@ -32,26 +32,28 @@ export async function runPasteToken(options: { provider: string; profileId?: str
   // Refuse before asking for the secret if the config could not take the profile entry.
   validateRawConfig((await readRawConfig(paths.configPath)).raw, paths.configPath);
   const secret = await readSecret(`Paste the ${provider} API key or token`);
-  await CredentialStore.fromPaths(paths).setProfile(profileId, { type: "api_key", provider, key: secret });
+  const store = await credentialStoreAt(paths);
+  await store.setProfile(profileId, { type: "api_key", provider, key: secret });
   await updateConfigFile(paths.configPath, (raw) => {
     const keys = ["auth", "profiles", profileId];
     const existing = getAtPath(raw, keys).value as { mode?: string } | undefined;
     setAtPath(raw, keys, { ...existing, provider, mode: existing?.mode === "token" ? "token" : "api_key" });
   });
-  process.stdout.write(`Saved ${profileId} (${redactSecret(secret)}) to ${paths.authProfilesPath}\n`);
+  process.stdout.write(`Saved ${profileId} (${redactSecret(secret)}) to ${store.location}\n`);
   await noteIfShadowed(paths, provider, profileId);
 }
 
 export async function runAuthList(options: { json?: boolean }): Promise<void> {
   const paths = resolveStatePaths();
-  const rows = (await CredentialStore.fromPaths(paths).listProfiles()).map(([id, credential]) => ({
+  const store = await credentialStoreAt(paths);
+  const rows = (await store.listProfiles()).map(([id, credential]) => ({
     id,
     provider: credential.provider,
     type: credential.type,
     secret: redactSecret(credentialSecret(credential)),
     ...(credential.type !== "api_key" && credential.expires ? { expires: new Date(credential.expires).toISOString() } : {}),
   }));
-  if (options.json) return printJson({ path: paths.authProfilesPath, profiles: rows });
+  if (options.json) return printJson({ path: store.location, profiles: rows });
   if (rows.length === 0) {
     process.stdout.write("No stored credentials. Add one with: openclaw models auth paste-token --provider <id>\n");
     return;
@@ -61,7 +63,7 @@ export async function runAuthList(options: { json?: boolean }): Promise<void> {
 
 export async function runAuthRemove(profileId: string): Promise<void> {
   const paths = resolveStatePaths();
-  const removed = await CredentialStore.fromPaths(paths).removeProfile(profileId);
+  const removed = await (await credentialStoreAt(paths)).removeProfile(profileId);
   const keys = ["auth", "profiles", profileId];
   let hadMeta = getAtPath((await readRawConfig(paths.configPath)).raw, keys).found;
   if (hadMeta) {
@@ -75,7 +77,7 @@ export async function runAuthRemove(profileId: string): Promise<void> {
 
 export async function runAuthLogout(options: { provider: string; profileId?: string }): Promise<void> {
   const paths = resolveStatePaths();
-  const store = CredentialStore.fromPaths(paths);
+  const store = await credentialStoreAt(paths);
   const profiles = (await store.listProfiles()).filter(
     ([id, credential]) =>
       credential.provider === options.provider && credential.type === "oauth" && (!options.profileId || id === options.profileId),

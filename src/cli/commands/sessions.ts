@@ -1,13 +1,14 @@
-import { resolveStatePaths } from "../../config/paths.js";
+import { loadConfig } from "../../config/load.js";
 import { NotFoundError } from "../../shared/errors.js";
-import { openStateStore } from "../../store/sqlite-store.js";
+import { openStateReader } from "../../store/state-reader.js";
 import { printJson } from "../output.js";
 import { renderTable } from "../table.js";
 
 export async function runSessionsList(options: { json?: boolean; limit?: string; agent?: string }): Promise<void> {
-  const store = openStateStore(resolveStatePaths().stateDir);
+  const { config, paths } = await loadConfig();
+  const store = await openStateReader(paths.stateDir, config, { create: true });
   try {
-    const sessions = store.listSessions({
+    const sessions = await store.listSessions({
       limit: options.limit ? Number(options.limit) : 50,
       ...(options.agent ? { agentId: options.agent } : {}),
     });
@@ -28,14 +29,15 @@ export async function runSessionsList(options: { json?: boolean; limit?: string;
     );
     process.stdout.write(`${lines.join("\n")}\n`);
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
 export async function runSessionsShow(key: string, options: { json?: boolean }): Promise<void> {
-  const store = openStateStore(resolveStatePaths().stateDir);
+  const { config, paths } = await loadConfig();
+  const store = await openStateReader(paths.stateDir, config, { create: true });
   try {
-    const found = store.getSession(key);
+    const found = await store.getSession(key);
     if (!found) throw new NotFoundError(`no session ${JSON.stringify(key)}: see openclaw sessions list`);
     if (options.json) return printJson(found);
     const { session, turns } = found;
@@ -58,6 +60,6 @@ export async function runSessionsShow(key: string, options: { json?: boolean }):
     }
     process.stdout.write(`${lines.join("\n")}\n`);
   } finally {
-    store.close();
+    await store.close();
   }
 }

@@ -1,9 +1,6 @@
-import { existsSync } from "node:fs";
-import path from "node:path";
-import { resolveStatePaths } from "../../config/paths.js";
+import { loadConfig } from "../../config/load.js";
 import { InvalidRequestError, NotFoundError } from "../../shared/errors.js";
-import { LocalKeyStore } from "../../store/key-store-file.js";
-import { SqliteStore } from "../../store/sqlite-store.js";
+import { openKeyStore, openStateReader } from "../../store/state-reader.js";
 import { USAGE_GROUPS, type UsageGroup, type UsageRow } from "../../store/usage-ledger.js";
 import { printJson } from "../output.js";
 import { parseTimePoint } from "../parse-values.js";
@@ -41,23 +38,21 @@ export async function runUsage(options: UsageOptions): Promise<void> {
   const since = parseTimePoint(options.since ?? "7d", "--since", now);
   const until = options.until === undefined ? undefined : parseTimePoint(options.until, "--until", now);
   if (until !== undefined && until <= since) throw new InvalidRequestError("--until must be after --since", { param: "until" });
-  const { stateDir } = resolveStatePaths();
-  const keys = await LocalKeyStore.inStateDir(stateDir).list();
+  const { config, paths } = await loadConfig();
+  const { stateDir } = paths;
+  const keys = await (await openKeyStore(stateDir, config)).list();
   let keyId: string | undefined;
   if (options.key !== undefined) {
     const key = keys.find((entry) => entry.id === options.key) ?? keys.find((entry) => entry.name === options.key);
     if (!key) throw new NotFoundError(`no key ${JSON.stringify(options.key)}: see openclaw keys list`);
     keyId = key.id;
   }
-  const file = path.join(stateDir, "openclaw.db");
-  let rows: UsageRow[] = [];
-  if (existsSync(file)) {
-    const store = new SqliteStore(file);
-    try {
-      rows = store.aggregateRequests({ by, since, ...(until === undefined ? {} : { until }), ...(keyId ? { keyId } : {}) });
-    } finally {
-      store.close();
-    }
+  let rows: UsageRow[];
+  const store = await openStateReader(stateDir, config);
+  try {
+    rows = await store.aggregateRequests({ by, since, ...(until === undefined ? {} : { until }), ...(keyId ? { keyId } : {}) });
+  } finally {
+    await store.close();
   }
   const names = new Map(keys.map((key) => [key.id, key.name]));
   const label = (row: UsageRow) => (row.group === null ? NONE[by] : by === "key" ? (names.get(row.group) ?? row.group) : row.group);
