@@ -4,7 +4,8 @@ import type { SeriesPoint, SeriesQuery } from "./usage-ledger.js";
 /** Most buckets one series may have: a chart is a few hundred points wide. */
 export const MAX_SERIES_BUCKETS = 1000;
 
-interface SeriesRow {
+/** One non-empty bucket as the database returns it (`bucket` is its index from `since`). */
+export interface SeriesRow {
   bucket: number;
   requests: number;
   errors: number;
@@ -26,8 +27,7 @@ export function seriesBucketCount(query: SeriesQuery): number {
 /**
  * Per-bucket totals and latency percentiles in one statement over the `at` range (index
  * `requests_at`). Percentiles are nearest-rank over the bucket's rows (a window per bucket),
- * so nothing but the per-bucket rows leaves SQLite. Empty buckets are filled with zeros here,
- * so the chart's x axis is regular.
+ * so nothing but the per-bucket rows leaves SQLite.
  */
 export function requestSeries(db: Database.Database, query: SeriesQuery): SeriesPoint[] {
   const count = seriesBucketCount(query);
@@ -52,6 +52,11 @@ export function requestSeries(db: Database.Database, query: SeriesQuery): Series
        SELECT t.*, p.p50, p.p99 FROM totals t JOIN percentiles p ON p.bucket = t.bucket ORDER BY t.bucket`,
     )
     .all({ since: Math.floor(query.since), until: Math.floor(query.until), bucketMs: Math.floor(query.bucketMs) }) as SeriesRow[];
+  return seriesPoints(rows, query, count);
+}
+
+/** Empty buckets are filled with zeros, so the chart's x axis is regular. */
+export function seriesPoints(rows: SeriesRow[], query: SeriesQuery, count: number): SeriesPoint[] {
   const byBucket = new Map(rows.map((row) => [row.bucket, row]));
   const points: SeriesPoint[] = [];
   for (let index = 0; index < count; index++) {

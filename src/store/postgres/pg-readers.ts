@@ -1,4 +1,5 @@
 import type { Pool } from "pg";
+import type { SessionListQuery } from "../session-reader.js";
 import type { SessionSummary, TurnRecord } from "../session-store.js";
 import type { RequestQuery, RequestRecord, UsageGroup, UsageQuery, UsageRow } from "../usage-ledger.js";
 
@@ -18,10 +19,14 @@ const toSummary = (row: Row): SessionSummary => ({
   lastModel: row.last_model,
 });
 
-export async function listSessions(pool: Pool, options: { limit?: number; agentId?: string }): Promise<SessionSummary[]> {
+/** Newest first; `text` matches the key, agent or last model (case-insensitive, wildcards taken literally). */
+export async function listSessions(pool: Pool, options: SessionListQuery): Promise<SessionSummary[]> {
+  const pattern = options.text ? `%${options.text.replace(/[\\%_]/g, (match) => `\\${match}`)}%` : null;
   const { rows } = await pool.query(
-    "SELECT * FROM sessions WHERE ($1::text IS NULL OR agent_id = $1) ORDER BY updated_at DESC, key LIMIT $2",
-    [options.agentId ?? null, options.limit ?? 50],
+    `SELECT * FROM sessions WHERE ($1::text IS NULL OR agent_id = $1)
+       AND ($3::text IS NULL OR key ILIKE $3 OR agent_id ILIKE $3 OR last_model ILIKE $3)
+     ORDER BY updated_at DESC, key LIMIT $2`,
+    [options.agentId ?? null, options.limit ?? 50, pattern],
   );
   return rows.map(toSummary);
 }

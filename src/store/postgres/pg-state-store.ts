@@ -1,12 +1,15 @@
 import type { Pool } from "pg";
 import { DEFAULT_FLUSH_DELAY_MS } from "../batch-limits.js";
+import { seriesBucketCount } from "../request-series.js";
 import type { StoredResponse } from "../response-store.js";
+import type { SessionListQuery } from "../session-reader.js";
 import type { SessionSummary, TurnRecord } from "../session-store.js";
 import type { StateStore } from "../state-store.js";
-import type { RequestQuery, RequestRecord, UsageQuery, UsageRow } from "../usage-ledger.js";
+import type { RequestQuery, RequestRecord, SeriesPoint, SeriesQuery, UsageQuery, UsageRow } from "../usage-ledger.js";
 import { asStateError, inTransaction, isConnectionError } from "./pg-pool.js";
 import { aggregateRequests, getSession, listSessions, queryRequests } from "./pg-readers.js";
 import { insertRequests, insertTurns, type RequestRow, requestRow, type TurnRow, turnRow } from "./pg-record-writer.js";
+import { requestSeries } from "./pg-series.js";
 
 /** What the store tells the operator; a pino logger fits. */
 export interface StateLog {
@@ -228,6 +231,12 @@ export class PgStateStore implements StateStore {
     return aggregateRequests(this.pool, query).catch((error) => Promise.reject(asStateError(error)));
   }
 
+  requestSeries(query: SeriesQuery): Promise<SeriesPoint[]> {
+    // A query asking too much is the caller's error, not an unreachable database.
+    const count = seriesBucketCount(query);
+    return requestSeries(this.pool, query, count).catch((error) => Promise.reject(asStateError(error)));
+  }
+
   async keySpend(keyId: string, since: number): Promise<number> {
     try {
       const { rows } =
@@ -243,7 +252,7 @@ export class PgStateStore implements StateStore {
     }
   }
 
-  listSessions(options: { limit?: number; agentId?: string } = {}): Promise<SessionSummary[]> {
+  listSessions(options: SessionListQuery = {}): Promise<SessionSummary[]> {
     return listSessions(this.pool, options);
   }
 
