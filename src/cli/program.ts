@@ -39,6 +39,7 @@ function withGatewayOptions(command: Command): Command {
     .option("--bind <address>", "loopback (default), lan, or an address (default gateway.bind)")
     .option("--enable-endpoints", "serve /v1/chat/completions and /v1/responses for this run even if disabled in config")
     .option("--drain-timeout <ms>", "on SIGTERM/SIGINT, how long in-flight requests may finish (default 10000)")
+    .option("--log-format <format>", "pretty or json (default gateway.logs.format; pretty on a terminal, json otherwise)")
     .action(
       lazy(gatewayCommands, (m) => (options: import("./commands/gateway.js").GatewayOptions) => m.runGateway(options, isVerbose(command))),
     );
