@@ -25,6 +25,7 @@ const sessionCommands = () => import("./commands/sessions.js");
 const teeCommands = () => import("./commands/tee-verify.js");
 const gatewayStatusCommands = () => import("./commands/gateway-status.js");
 const modelConfigCommands = () => import("./commands/models-config.js");
+const logsCommands = () => import("./commands/logs.js");
 
 /** `--verbose` is a global option: read it from the root command. */
 const isVerbose = (command: Command) => {
@@ -134,6 +135,14 @@ State lives in ~/.openclaw (OPENCLAW_STATE_DIR); the config file is <state>/open
     .argument("<key>", "session key, e.g. agent:main:openai-user:alice")
     .option("--json", "print JSON")
     .action(lazy(sessionCommands, (m) => m.runSessionsShow));
+
+  program
+    .command("logs")
+    .description("the gateway's log (<state>/logs/gateway.log): the last lines, readable; -f follows it across rotations")
+    .option("-f, --follow", "keep printing new lines until Ctrl-C")
+    .option("--json", "print the stored JSON lines")
+    .option("-n, --lines <n>", `how many of the last lines (default 20)`)
+    .action(lazy(logsCommands, (m) => m.runLogs));
 
   program
     .command("onboard")
