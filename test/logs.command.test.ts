@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
-import { createTestState, isOneLineError, runCli, type TestState } from "./helpers/cli.js";
-import { type RunningGateway, startGateway } from "./helpers/gateway.js";
+import { existsSync, readFileSync } from "node:fs";
+import { createTestState, isOneLineError, runCli, type TestState, writeConfig } from "./helpers/cli.js";
+import { type RunningGateway, requestLogs, startGateway } from "./helpers/gateway.js";
 import { logFileOf, waitForRequestLine } from "./helpers/log-file.js";
 import { after, before, test } from "./helpers/test.js";
+import { waitUntil } from "./helpers/wait.js";
 
 // `openclaw logs`: the last lines of the gateway's log, readable or raw. (-f: logs.rotation.)
 
@@ -49,4 +50,24 @@ test("a bad -n is refused in one line", async () => {
   const result = await runCli(state, ["logs", "-n", "many"]);
   assert.notEqual(result.code, 0);
   assert.ok(isOneLineError(result.stderr), result.stderr);
+});
+
+test("with gateway.logs.file false the gateway writes no log file, and openclaw logs says there is none", async () => {
+  const quiet = await createTestState();
+  try {
+    await writeConfig(quiet, { gateway: { logs: { file: false } } });
+    const running = await startGateway(quiet);
+    try {
+      await fetch(`${running.url}/healthz`, { headers: { "x-request-id": "no-file" } }).then((response) => response.text());
+      await waitUntil(() => requestLogs(running).some((entry) => entry.requestId === "no-file"), { what: "the stdout line" });
+    } finally {
+      await running.stop();
+    }
+    assert.ok(!existsSync(logFileOf(quiet.stateDir)));
+    const result = await runCli(quiet, ["logs"]);
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /no gateway log/);
+  } finally {
+    await quiet.cleanup();
+  }
 });
