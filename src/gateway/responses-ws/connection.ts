@@ -92,12 +92,12 @@ export class ResponsesConnection {
     setTimeout(() => this.ws.terminate(), 1_000).unref();
   }
 
-  /** A turn's error names its request id (the turn's, not the upgrade's), as an HTTP error's header does. */
+  /** A turn's failure on our side (5xx) names its request id: the turn's, not the upgrade's. */
   private sendError(error: unknown, requestId?: string): void {
     if (this.ws.readyState !== WebSocket.OPEN) return;
     const event = errorEvent(error);
     if (requestId) event.error.message = mentionRequestId(String(event.error.message), event.status, requestId);
-    this.ws.send(JSON.stringify(requestId ? { ...event, request_id: requestId } : event));
+    this.ws.send(JSON.stringify(event));
   }
 
   private receive(data: Buffer, isBinary: boolean): void {
