@@ -26,6 +26,7 @@ const sessionCommands = () => import("./commands/sessions.js");
 const teeCommands = () => import("./commands/tee-verify.js");
 const gatewayStatusCommands = () => import("./commands/gateway-status.js");
 const modelConfigCommands = () => import("./commands/models-config.js");
+const logsCommands = () => import("./commands/logs.js");
 
 /** `--verbose` is a global option: read it from the root command. */
 const isVerbose = (command: Command) => {
@@ -40,6 +41,7 @@ function withGatewayOptions(command: Command): Command {
     .option("--bind <address>", "loopback (default), lan, or an address (default gateway.bind)")
     .option("--enable-endpoints", "serve /v1/chat/completions and /v1/responses for this run even if disabled in config")
     .option("--drain-timeout <ms>", "on SIGTERM/SIGINT, how long in-flight requests may finish (default 10000)")
+    .option("--log-format <format>", "pretty or json (default gateway.logs.format; pretty on a terminal, json otherwise)")
     .action(
       lazy(gatewayCommands, (m) => (options: import("./commands/gateway.js").GatewayOptions) => m.runGateway(options, isVerbose(command))),
     );
@@ -134,6 +136,14 @@ State lives in ~/.openclaw (OPENCLAW_STATE_DIR); the config file is <state>/open
     .argument("<key>", "session key, e.g. agent:main:openai-user:alice")
     .option("--json", "print JSON")
     .action(lazy(sessionCommands, (m) => m.runSessionsShow));
+
+  program
+    .command("logs")
+    .description("the gateway's log (<state>/logs/gateway.log): the last lines, readable; -f follows it across rotations")
+    .option("-f, --follow", "keep printing new lines until Ctrl-C")
+    .option("--json", "print the stored JSON lines")
+    .option("-n, --lines <n>", `how many of the last lines (default 20)`)
+    .action(lazy(logsCommands, (m) => m.runLogs));
 
   program
     .command("onboard")

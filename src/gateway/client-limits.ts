@@ -1,6 +1,7 @@
 import type { IncomingMessage, Server } from "node:http";
 import type { Socket } from "node:net";
 import { socketClientKey } from "./client-address.js";
+import { newRequestId, REQUEST_ID_HEADER } from "./logging/request-id.js";
 
 /** A body the gateway refused is still read (and discarded) up to this much, so the client sees the answer. */
 export const LINGER_MAX_BYTES = 32 * 1024 * 1024;
@@ -59,7 +60,7 @@ export function answerClientError(error: NodeJS.ErrnoException, socket: Socket):
   const code = status === 431 ? "headers_too_large" : status === 408 ? "request_timeout" : "bad_request";
   const body = JSON.stringify({ error: { message, type: "invalid_request_error", param: null, code } });
   socket.end(
-    `HTTP/1.1 ${status} ${STATUS_TEXT[status]}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+    `HTTP/1.1 ${status} ${STATUS_TEXT[status]}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n${REQUEST_ID_HEADER}: ${newRequestId()}\r\nconnection: close\r\n\r\n${body}`,
   );
   // Whatever the client still sends is discarded; a client that never stops is cut.
   socket.resume();

@@ -36,12 +36,18 @@ export interface ClientLimits {
 
 /** What a route adds to the request's log line. */
 export interface RequestLog {
+  /** Decided once when the request arrives (the client's sane x-request-id, or a new one): header, log, ledger, turn. */
+  requestId: string;
   model?: string;
   agent?: string;
   session?: string;
   stream?: boolean;
   /** The virtual key's id (never its secret); absent for the gateway token. */
   key?: string;
+  tokensIn?: number | undefined;
+  tokensOut?: number | undefined;
+  /** USD, when the model has prices. */
+  cost?: number;
   error?: string;
 }
 

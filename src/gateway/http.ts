@@ -1,7 +1,15 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
-import { InvalidRequestError, isOpenClawError, OpenClawError, RateLimitError, UpstreamError } from "../shared/errors.js";
+import {
+  InvalidRequestError,
+  isOpenClawError,
+  type OpenAIErrorBody,
+  OpenClawError,
+  RateLimitError,
+  UpstreamError,
+} from "../shared/errors.js";
 import { DEFAULT_MAX_JSON_DEPTH, exceedsJsonDepth } from "../shared/json-depth.js";
+import { mentionRequestId, REQUEST_ID_HEADER } from "./logging/request-id.js";
 
 export const DEFAULT_MAX_BODY_BYTES = 20 * 1024 * 1024;
 
@@ -133,7 +141,14 @@ export function sendJson(response: ServerResponse, status: number, body: unknown
   response.end(text);
 }
 
-/** Any error → an OpenAI-shaped body with the right status (and Retry-After / Allow). */
+/** The OpenAI-shaped body of an error; a failure on our side names the request (see mentionRequestId). */
+export function errorBody(error: OpenClawError, requestId: string | undefined): OpenAIErrorBody {
+  const body = error.toBody();
+  body.error.message = mentionRequestId(body.error.message, error.status, requestId);
+  return body;
+}
+
+/** Any error → an OpenAI-shaped body with the right status (and Retry-After / Allow), naming the request's id. */
 export function sendError(response: ServerResponse, error: unknown): void {
   if (response.destroyed) return;
   if (response.headersSent) {
@@ -147,7 +162,8 @@ export function sendError(response: ServerResponse, error: unknown): void {
   const retryAfter = known instanceof RateLimitError || known instanceof UpstreamError ? known.retryAfterSeconds : undefined;
   if (retryAfter !== undefined) headers["retry-after"] = String(Math.max(1, Math.ceil(retryAfter)));
   if (known instanceof MethodNotAllowedError) headers.allow = known.allow.join(", ");
-  sendJson(response, known.status, known.toBody(), headers);
+  const requestId = response.getHeader(REQUEST_ID_HEADER);
+  sendJson(response, known.status, errorBody(known, typeof requestId === "string" ? requestId : undefined), headers);
 }
 
 /** The body must be a JSON object; routes read their fields from it. */

@@ -4,6 +4,8 @@ import { NotFoundError, OpenClawError, PermissionError, RateLimitError } from ".
 import { answerClientError, limitConnectionsPerClient, lingerOnUnreadBody } from "./client-limits.js";
 import type { ClientLimits, GatewayContext, RequestLog } from "./context.js";
 import { abortOnClientClose, ClientAbortError, MethodNotAllowedError, sendError, sendJson, setBodySettings } from "./http.js";
+import { REQUEST_ID_HEADER, requestIdOf } from "./logging/request-id.js";
+import { logRequestWhenDone } from "./logging/request-line.js";
 import { attachResponsesWebSocket, type ResponsesWebSockets } from "./responses-ws/attach.js";
 
 type RouteTable = typeof import("./route-table.js");
@@ -44,9 +46,8 @@ function applyCors(ctx: GatewayContext, request: IncomingMessage, response: Serv
   return true;
 }
 
-/** Longer paths are refused before routing; the log keeps at most LOGGED_PATH_LENGTH of one. */
+/** Longer paths are refused before routing. */
 const MAX_PATH_LENGTH = 2048;
-const LOGGED_PATH_LENGTH = 256;
 
 /** How often Node looks for requests past their timeouts: often enough that a timeout is honoured closely. */
 function checkingInterval(limits: ClientLimits): number {
@@ -123,30 +124,21 @@ export function createGatewayServer(ctx: GatewayContext): GatewayServer {
     },
     (request, response) => {
       const started = performance.now();
-      const log: RequestLog = {};
+      // One id per request, decided here: every response (errors, 404s, /healthz) carries it.
+      const log: RequestLog = { requestId: requestIdOf(request) };
+      response.setHeader(REQUEST_ID_HEADER, log.requestId);
       abortOnClientClose(response);
       setBodySettings(request, ctx.clientLimits);
-      response.once("close", () => {
-        ctx.logger.info(
-          {
-            method: request.method,
-            path: (request.url ?? "/").split("?")[0]?.slice(0, LOGGED_PATH_LENGTH),
-            status: response.headersSent ? response.statusCode : 499,
-            ms: Math.round((performance.now() - started) * 100) / 100,
-            ...log,
-            ...(response.writableFinished ? {} : { aborted: true }),
-          },
-          "request",
-        );
-      });
       const done = handle(request, response, log).catch((error: unknown) => {
         log.error = error instanceof Error ? error.message : String(error);
         // A client gone mid-upload is logged by its request line (status 499), nothing more.
         if (error instanceof ClientAbortError) return;
-        if (!(error instanceof Error) || !("status" in error)) ctx.logger.error({ err: error }, "unexpected error");
+        if (!(error instanceof Error) || !("status" in error))
+          ctx.logger.error({ requestId: log.requestId, err: error }, "unexpected error");
         sendError(response, error);
         lingerOnUnreadBody(request);
       });
+      logRequestWhenDone(ctx.logger, request, response, log, started, done);
       inFlight.add(done);
       const forget = () => inFlight.delete(done);
       void done.then(forget, forget);

@@ -8,6 +8,8 @@ export interface TurnRecord {
   /** `provider/model` actually used (after aliases and fallbacks). */
   model: string;
   endpoint: string;
+  /** The request that made this turn (its x-request-id): leads from a transcript to the log line and the ledger row. */
+  requestId?: string | undefined;
   /** The messages new in this turn (after the last assistant message of the request). */
   input: ChatMessage[];
   output: ChatMessage | null;

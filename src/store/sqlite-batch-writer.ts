@@ -64,8 +64,8 @@ export function createBatchWriter(db: Database.Database): (batch: RecordBatch) =
       completion_tokens = completion_tokens + excluded.completion_tokens,
       cost = cost + excluded.cost, last_model = excluded.last_model`);
   const insertTurn = db.prepare(`
-    INSERT INTO turns (session_key, at, endpoint, model, status, error, input, output, usage, cost, receipt)
-    VALUES (@sessionKey, @at, @endpoint, @model, @status, @error, @input, @output, @usage, @cost, @receipt)`);
+    INSERT INTO turns (session_key, at, endpoint, model, status, error, input, output, usage, cost, receipt, request_id)
+    VALUES (@sessionKey, @at, @endpoint, @model, @status, @error, @input, @output, @usage, @cost, @receipt, @requestId)`);
   const insertRequest = db.prepare(`
     INSERT INTO requests (at, request_id, agent_id, key_id, model, provider, endpoint, status, error,
       prompt_tokens, completion_tokens, cached_tokens, cost, latency_ms, session_key, stream)
@@ -89,6 +89,7 @@ export function createBatchWriter(db: Database.Database): (batch: RecordBatch) =
         usage: turn.usage === null ? null : JSON.stringify(turn.usage),
         cost: turn.cost,
         receipt: turn.receipt ? JSON.stringify(turn.receipt) : null,
+        requestId: turn.requestId ?? null,
       });
     }
     for (const request of requests) {

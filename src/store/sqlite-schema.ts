@@ -30,7 +30,8 @@ CREATE TABLE IF NOT EXISTS turns (
   output TEXT,
   usage TEXT,
   cost REAL,
-  receipt TEXT
+  receipt TEXT,
+  request_id TEXT
 );
 CREATE INDEX IF NOT EXISTS turns_session ON turns (session_key, id);
 CREATE TABLE IF NOT EXISTS responses (
@@ -78,6 +79,7 @@ export function migrateSchema(db: Database.Database): void {
   if (!columns.some((column) => column.name === "key_id")) db.exec("ALTER TABLE requests ADD COLUMN key_id TEXT");
   const turnColumns = db.prepare("PRAGMA table_info(turns)").all() as Array<{ name: string }>;
   if (!turnColumns.some((column) => column.name === "receipt")) db.exec("ALTER TABLE turns ADD COLUMN receipt TEXT");
+  if (!turnColumns.some((column) => column.name === "request_id")) db.exec("ALTER TABLE turns ADD COLUMN request_id TEXT");
   // Budgets sum one key's spend since a date: this keeps that an index range, not a scan.
   db.exec("CREATE INDEX IF NOT EXISTS requests_key_at ON requests (key_id, at)");
 }

@@ -40,6 +40,7 @@ interface TurnRow {
   usage: string | null;
   cost: number | null;
   receipt?: string | null;
+  request_id?: string | null;
 }
 
 const toSummary = (row: SessionRow): SessionSummary => ({
@@ -291,6 +292,7 @@ export class SqliteStore {
         channel: row.channel ?? undefined,
         model: turn.model,
         endpoint: turn.endpoint,
+        ...(turn.request_id ? { requestId: turn.request_id } : {}),
         input: JSON.parse(turn.input),
         output: turn.output === null ? null : JSON.parse(turn.output),
         usage: turn.usage === null ? null : JSON.parse(turn.usage),

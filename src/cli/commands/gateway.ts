@@ -5,11 +5,13 @@ import { CredentialStore, openCredentialStore } from "../../auth/credential-stor
 import { resolveGatewaySecret } from "../../auth/gateway-secret.js";
 import { loadConfig } from "../../config/load.js";
 import { ensurePrivateDir } from "../../config/paths.js";
+import type { OpenClawConfig } from "../../config/schema.js";
 import type { GatewayContext } from "../../gateway/context.js";
 import type { GatewayKeys } from "../../gateway/key-guard.js";
 import { InMemoryKeyLimiter } from "../../gateway/limits/key-limiter.js";
 import { buildLiveSettings, fingerprint, watchFiles } from "../../gateway/live-settings.js";
-import { createLogger } from "../../gateway/logger.js";
+import { createLogger, type LogOptions } from "../../gateway/logger.js";
+import { logFilePath } from "../../gateway/logging/log-file.js";
 import { localUrl, removeGatewayRecord, writeGatewayRecord } from "../../gateway/runtime-record.js";
 import { applyTimeouts, createGatewayServer, loadRoutes } from "../../gateway/server.js";
 import { assertServable } from "../../gateway/startup-check.js";
@@ -29,6 +31,7 @@ export interface GatewayOptions {
   bind?: string;
   enableEndpoints?: boolean;
   drainTimeout?: string;
+  logFormat?: string;
   verbose?: boolean;
 }
 
@@ -68,15 +71,36 @@ function listen(server: Server, port: number, host: string): Promise<void> {
   });
 }
 
+function parseLogFormat(text: string | undefined): "pretty" | "json" | undefined {
+  if (text === undefined || text === "pretty" || text === "json") return text;
+  throw new InvalidRequestError(`--log-format must be pretty or json, not ${JSON.stringify(text)}`);
+}
+
+const MB = 1024 * 1024;
+
+/** The log's settings (gateway.logs): stdout's format, and the file under <state>/logs unless turned off. */
+function logOptions(config: OpenClawConfig, stateDir: string, formatFlag: "pretty" | "json" | undefined): LogOptions {
+  const logs = config.gateway?.logs;
+  return {
+    format: formatFlag ?? logs?.format,
+    file:
+      logs?.file === false
+        ? undefined
+        : { path: logFilePath(stateDir), maxBytes: (logs?.maxFileMb ?? 10) * MB, keepFiles: logs?.keepFiles ?? 5 },
+    onFileError: (error) => process.stderr.write(`openclaw: cannot write the log file (${error.message}); logging to stdout only\n`),
+  };
+}
+
 export async function runGateway(options: GatewayOptions, verbose: boolean): Promise<void> {
   // Every flag is checked before anything starts.
+  const logFormat = parseLogFormat(options.logFormat);
   const drainMs = options.drainTimeout !== undefined ? parseMilliseconds(options.drainTimeout, "--drain-timeout") : 10_000;
   const portFlag = options.port !== undefined ? parsePort(options.port) : undefined;
   const { config, paths } = await loadConfig();
   // SQLite runs on its own thread (retention too), started on first use: nothing on the request
   // path waits for the disk, and start-up does not wait for the thread. An unusable database
   // still stops the gateway here.
-  const logger = createLogger(verbose);
+  const logger = createLogger(verbose, logOptions(config, paths.stateDir, logFormat));
   // With gateway.state.postgres: sessions, responses, usage, keys (and credentials, with a key) are shared by every replica.
   const postgres = await openConfiguredPostgres(config, logger);
   const sqlite = postgres ? undefined : WorkerStore.create(paths.stateDir, { retention: config.gateway?.sessions });

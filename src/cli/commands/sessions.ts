@@ -48,7 +48,7 @@ export async function runSessionsShow(key: string, options: { json?: boolean }):
     for (const turn of turns) {
       lines.push(
         "",
-        `— ${new Date(turn.at).toISOString()} ${turn.model} [${turn.status}]${turn.usage ? ` ${turn.usage.total_tokens} tokens` : ""}`,
+        `— ${new Date(turn.at).toISOString()} ${turn.model} [${turn.status}]${turn.usage ? ` ${turn.usage.total_tokens} tokens` : ""}${turn.requestId ? ` ${turn.requestId}` : ""}`,
       );
       for (const message of turn.input)
         lines.push(`${message.role}: ${typeof message.content === "string" ? message.content : JSON.stringify(message.content)}`);

@@ -3,6 +3,7 @@ import { performance } from "node:perf_hooks";
 import WebSocket from "ws";
 import type { GatewayContext, RequestLog } from "../context.js";
 import type { Caller } from "../key-guard.js";
+import { mentionRequestId, newRequestId } from "../logging/request-id.js";
 import { outputToMessages } from "../responses/response-object.js";
 import { type EventSink, streamResponseTurn } from "../responses/run-response.js";
 import { withLedgerEntry } from "../routes/request-ledger.js";
@@ -20,9 +21,6 @@ export interface ConnectionSettings {
 }
 
 const TERMINAL_EVENTS = new Set(["response.completed", "response.incomplete", "response.failed"]);
-
-/** Each turn gets a new ledger request id: the upgrade's x-request-id would name them all alike. */
-const NO_HEADERS = { headers: {} };
 
 /** One response in flight; `receipt` is set when an attested enclave serves it (end-to-end encryption). */
 interface Turn {
@@ -102,8 +100,12 @@ export class ResponsesConnection {
     setTimeout(() => this.ws.terminate(), 1_000).unref();
   }
 
-  private sendError(error: unknown): void {
-    if (this.ws.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify(errorEvent(error)));
+  /** A turn's failure on our side (5xx) names its request id: the turn's, not the upgrade's. */
+  private sendError(error: unknown, requestId?: string): void {
+    if (this.ws.readyState !== WebSocket.OPEN) return;
+    const event = errorEvent(error);
+    if (requestId) event.error.message = mentionRequestId(String(event.error.message), event.status, requestId);
+    this.ws.send(JSON.stringify(event));
   }
 
   private receive(data: Buffer, isBinary: boolean): void {
@@ -135,11 +137,12 @@ export class ResponsesConnection {
 
   private async run(body: ReturnType<typeof parseClientEvent>, turn: Turn, bodyBytes: number): Promise<void> {
     const started = performance.now();
-    const log: RequestLog = {};
+    // Each turn is a request of its own: the upgrade's x-request-id would name them all alike.
+    const log: RequestLog = { requestId: newRequestId() };
     try {
       await withLedgerEntry(
         this.ctx,
-        NO_HEADERS,
+        log,
         "responses",
         async (entry) => {
           await streamResponseTurn(
@@ -169,8 +172,9 @@ export class ResponsesConnection {
       );
     } catch (error) {
       log.error = error instanceof Error ? error.message : String(error);
-      if (!(error instanceof Error) || !("status" in error)) this.ctx.logger.error({ err: error }, "unexpected error");
-      this.sendError(error);
+      if (!(error instanceof Error) || !("status" in error))
+        this.ctx.logger.error({ requestId: log.requestId, err: error }, "unexpected error");
+      this.sendError(error, log.requestId);
       this.endTurn(turn);
     }
     this.ctx.logger.info(

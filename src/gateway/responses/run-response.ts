@@ -8,6 +8,7 @@ import type { TurnRecord } from "../../store/session-store.js";
 import { type GatewayContext, header, type RequestLog, runOptions } from "../context.js";
 import { expectObject } from "../http.js";
 import { admitKey, type Caller, checkAgentScope, type KeyGrant, maxOutputOf, scopeChain } from "../key-guard.js";
+import { mentionRequestId } from "../logging/request-id.js";
 import { contentSetting, type LedgerEntry } from "../routes/request-ledger.js";
 import { chatFields, inputToMessages, type ResponsesRequest } from "./request-to-chat.js";
 import { completeResponse, newId, outputItems, outputToMessages, type ResponseObject, responseShell } from "./response-object.js";
@@ -166,6 +167,7 @@ async function prepare(ctx: GatewayContext, turn: ResponseTurn) {
       channel,
       model,
       endpoint: "responses",
+      requestId: entry.requestId,
       input: session.content ? input : [],
       output: session.content ? (outputToMessages(final.output)[0] ?? null) : null,
       usage,
@@ -261,7 +263,10 @@ export async function streamResponseTurn(ctx: GatewayContext, turn: ResponseTurn
     }
     const message = error instanceof Error ? error.message : String(error);
     log.error = message;
-    final = await translator.fail({ code: isOpenClawError(error) ? (error.code ?? "server_error") : "server_error", message });
+    final = await translator.fail({
+      code: isOpenClawError(error) ? (error.code ?? "server_error") : "server_error",
+      message: mentionRequestId(message, isOpenClawError(error) ? error.status : 500, entry.requestId),
+    });
     // A failed response is kept too (it can be retrieved), unless storing is what failed.
     if (errorCode(error) !== "response_not_stored") {
       try {

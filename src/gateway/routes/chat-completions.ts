@@ -8,7 +8,7 @@ import type { AttestationReceipt, ChatCompletionRequest, ChatMessage, Usage } fr
 import type { TurnRecord } from "../../store/session-store.js";
 import { relayChatStream } from "../chat-stream.js";
 import { type GatewayContext, header, type RequestLog, type RouteHandler, runOptions } from "../context.js";
-import { abortOnClientClose, bodyBytesOf, expectObject, readJsonBody, sendJson } from "../http.js";
+import { abortOnClientClose, bodyBytesOf, errorBody, expectObject, readJsonBody, sendJson } from "../http.js";
 import { admitKey, applyGrantHeaders, type Caller, checkAgentScope, maxOutputOf, scopeChain } from "../key-guard.js";
 import { endEventStream, startEventStream, writeEvent } from "../sse.js";
 import { formatTeeReceipt, TEE_RECEIPT_HEADER } from "../tee-receipt.js";
@@ -33,7 +33,7 @@ async function price(ctx: GatewayContext, ref: ModelRef, usage: Usage | null): P
 }
 
 export const handleChatCompletions: RouteHandler = (ctx, request, response, log, caller) =>
-  withLedgerEntry(ctx, request, "chat.completions", (entry) => chatCompletions(ctx, request, response, log, entry, caller), caller?.id);
+  withLedgerEntry(ctx, log, "chat.completions", (entry) => chatCompletions(ctx, request, response, log, entry, caller), caller?.id);
 
 async function chatCompletions(
   ctx: GatewayContext,
@@ -68,6 +68,7 @@ async function chatCompletions(
       agentId: agent.id,
       channel,
       endpoint: "chat.completions",
+      requestId: entry.requestId,
       model: ref.ref,
       ...fields,
       input: session.content ? newMessages(body.messages) : [],
@@ -127,7 +128,7 @@ async function chatCompletions(
       ? error
       : new OpenClawError("the upstream stream failed", { status: 502, type: "upstream_error" });
     log.error = failure.message;
-    await writeEvent(response, JSON.stringify(failure.toBody()));
+    await writeEvent(response, JSON.stringify(errorBody(failure, entry.requestId)));
     endEventStream(response);
     await record(ref, { output: null, usage: null, status: "error", error: failure.message });
   }

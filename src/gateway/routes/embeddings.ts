@@ -57,7 +57,7 @@ function embeddingModel(runtime: ModelRuntime, model: string | undefined, agentH
 export const handleEmbeddings: RouteHandler = (ctx, request, response, log, caller) =>
   withLedgerEntry(
     ctx,
-    request,
+    log,
     "embeddings",
     async (entry) => {
       const body = validate(await readJsonBody(request, ctx.maxBodyBytes));

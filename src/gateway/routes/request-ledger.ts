@@ -1,20 +1,12 @@
-import { randomUUID } from "node:crypto";
-import type { IncomingMessage } from "node:http";
 import type { ContentSetting } from "../../agents/session.js";
 import type { ModelRef } from "../../models/model-ref.js";
 import { isOpenClawError } from "../../shared/errors.js";
 import type { RequestRecord } from "../../store/usage-ledger.js";
-import type { GatewayContext } from "../context.js";
+import type { GatewayContext, RequestLog } from "../context.js";
 import { ClientAbortError } from "../http.js";
 import type { KeyGrant } from "../key-guard.js";
 
-const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
-
-/** The client's `x-request-id` when it is a sane one, else a new `req_…`. */
-export function requestIdOf(request: Pick<IncomingMessage, "headers">): string {
-  const sent = request.headers["x-request-id"];
-  return typeof sent === "string" && SANE_REQUEST_ID.test(sent) ? sent : `req_${randomUUID().replaceAll("-", "")}`;
-}
+export { requestIdOf } from "../logging/request-id.js";
 
 export function contentSetting(ctx: GatewayContext): ContentSetting {
   return ctx.runtime.config.gateway?.sessions?.content ?? "keyed";
@@ -28,7 +20,10 @@ const cachedTokens = (usage: UsageLike | null): number | null => {
   return typeof details?.cached_tokens === "number" ? details.cached_tokens : null;
 };
 
-/** One request's ledger row, filled in as the route learns things and recorded exactly once. */
+/**
+ * One request's ledger row, filled in as the route learns things and recorded exactly once. Its id
+ * is the request's (decided when it arrived); its tokens and cost also go to the request's log line.
+ */
 export class LedgerEntry {
   readonly requestId: string;
   private readonly at = Date.now();
@@ -45,10 +40,10 @@ export class LedgerEntry {
 
   constructor(
     private readonly ctx: GatewayContext,
-    request: Pick<IncomingMessage, "headers">,
+    private readonly log: RequestLog,
     private readonly endpoint: string,
   ) {
-    this.requestId = requestIdOf(request);
+    this.requestId = log.requestId;
   }
 
   use(ref: ModelRef): void {
@@ -60,6 +55,11 @@ export class LedgerEntry {
     this.recorded = true;
     // One figure for the ledger and the budget; a stream's usage is the one the relay saw at its end.
     this.grant?.settle(usage, cost);
+    if (usage) {
+      this.log.tokensIn = usage.prompt_tokens;
+      this.log.tokensOut = usage.completion_tokens;
+    }
+    if (cost !== null) this.log.cost = cost;
     this.ctx.store.recordRequest({
       requestId: this.requestId,
       at: this.at,
@@ -90,12 +90,12 @@ export class LedgerEntry {
 /** Runs a route with its ledger entry: whatever happens, the request is recorded once (and its key's grant settled). */
 export async function withLedgerEntry(
   ctx: GatewayContext,
-  request: Pick<IncomingMessage, "headers">,
+  log: RequestLog,
   endpoint: string,
   run: (entry: LedgerEntry) => Promise<void>,
   keyId: string | null = null,
 ): Promise<void> {
-  const entry = new LedgerEntry(ctx, request, endpoint);
+  const entry = new LedgerEntry(ctx, log, endpoint);
   entry.keyId = keyId;
   try {
     await run(entry);

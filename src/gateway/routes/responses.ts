@@ -28,7 +28,7 @@ const notFound = (id: string, param: string | null = null) =>
 export const handleCreateResponse: RouteHandler = (ctx, request, response, log, caller) =>
   withLedgerEntry(
     ctx,
-    request,
+    log,
     "responses",
     async (entry) => {
       const turn: ResponseTurn = {
