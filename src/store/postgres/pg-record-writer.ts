@@ -68,7 +68,7 @@ export async function insertTurns(client: PoolClient, rows: TurnRow[]): Promise<
       column(turns, (turn) => (turn.usage === null ? null : JSON.stringify(turn.usage))),
       column(turns, (turn) => turn.cost),
       column(turns, (turn) => (turn.receipt ? JSON.stringify(turn.receipt) : null)),
-      column(turns, (turn) => (turn as { requestId?: string }).requestId ?? null),
+      column(turns, (turn) => turn.requestId ?? null),
     ],
   );
   return (result.rows[0] as { inserted: number } | undefined)?.inserted ?? 0;
