@@ -78,6 +78,8 @@ function withCompletedAt(response: ResponseObject): ResponseObject {
 
 /** 507 when the disk is full (retrying later may work), 500 otherwise; never an id that was not stored. */
 function notStored(error: unknown): OpenClawError {
+  // A shared store that is down (503) says so itself: the client may retry shortly.
+  if (error instanceof OpenClawError && error.status === 503) return error;
   const full = /^SQLITE_FULL/.test(errorCode(error) ?? "");
   return new OpenClawError(
     `the response could not be stored${full ? " (the gateway's disk is full)" : ""}, so it is not returned: retry later, or send store: false`,
