@@ -26,6 +26,17 @@ export interface RedisBackends {
   close(): Promise<void>;
 }
 
+/** QUIT when Redis answers (bounded: a stalled server must not hold shutdown up), else just drop the socket and stop reconnecting. */
+async function endConnection(redis: Redis): Promise<void> {
+  if (redis.status !== "ready") {
+    redis.disconnect();
+    return;
+  }
+  const timer = setTimeout(() => redis.disconnect(), 1_000);
+  await redis.quit().catch(() => redis.disconnect());
+  clearTimeout(timer);
+}
+
 /**
  * Connects to `gateway.state.redis` (or OPENCLAW_REDIS_URL) when set; undefined otherwise, and
  * then ioredis is never loaded. A Redis that is down at start does not stop the gateway: it
@@ -66,7 +77,7 @@ export async function connectRedisBackends(
     },
     close: async () => {
       for (const limiter of limiters) limiter.close();
-      await Promise.all([client.quit().catch(() => client.disconnect()), subscriber.quit().catch(() => subscriber.disconnect())]);
+      await Promise.all([endConnection(client), endConnection(subscriber)]);
     },
   };
 }

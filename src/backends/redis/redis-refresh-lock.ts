@@ -64,6 +64,7 @@ export async function refreshWithRedisLock<T>(url: string, refresh: (lock: Refre
   try {
     return await refresh(new RedisRefreshLock(redis));
   } finally {
-    await redis.quit().catch(() => redis.disconnect());
+    if (redis.status === "ready") await redis.quit().catch(() => redis.disconnect());
+    else redis.disconnect();
   }
 }
