@@ -30,33 +30,42 @@ function reachable(port: number): Promise<boolean> {
   });
 }
 
-/** A minimal RESP exchange: enough for PING, GET, KEYS in tests, without a client library in the test. */
-function sendCommand(port: number, args: string[]): Promise<string> {
+const encode = (args: string[]) => `*${args.length}\r\n${args.map((arg) => `$${Buffer.byteLength(arg)}\r\n${arg}\r\n`).join("")}`;
+
+/** A minimal RESP exchange (after AUTH when a password is set): enough for PING, GET, KEYS in tests, without a client library. */
+function sendCommand(port: number, args: string[], password: string | undefined): Promise<string> {
   return new Promise((resolve, reject) => {
     const socket = net.connect(port, "127.0.0.1");
+    const authReply = password ? "+OK\r\n" : "";
     let reply = "";
+    const done = () => resolve(reply.startsWith(authReply) ? reply.slice(authReply.length) : reply);
     socket.setEncoding("utf8");
     socket.once("error", reject);
     socket.on("data", (chunk: string) => {
       reply += chunk;
+      const own = reply.slice(authReply.length);
       // Simple, error and integer replies end at the first CRLF; bulk and array replies are read whole by the short timeout below.
-      if (/^[+\-:]/.test(reply) && reply.endsWith("\r\n")) socket.end();
+      if (reply.startsWith(authReply) && /^[+\-:]/.test(own) && own.endsWith("\r\n")) socket.end();
     });
-    socket.on("end", () => resolve(reply));
-    socket.on("close", () => resolve(reply));
-    socket.write(`*${args.length}\r\n${args.map((arg) => `$${Buffer.byteLength(arg)}\r\n${arg}\r\n`).join("")}`);
+    socket.on("end", done);
+    socket.on("close", done);
+    socket.write((password ? encode(["AUTH", password]) : "") + encode(args));
     socket.setTimeout(300, () => socket.end());
   });
 }
 
-export async function startRedisServer(): Promise<RedisServer> {
+/** `password`: the server requires it (`--requirepass`); `url` then carries it, as a deployment's would. */
+export async function startRedisServer(options: { password?: string } = {}): Promise<RedisServer> {
   const dir = await mkdtemp(path.join(os.tmpdir(), "openclaw-redis-"));
   const port = await freePort();
   let child: ChildProcess | undefined;
   const start = async () => {
     const started = spawn(
       "redis-server",
-      ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir, "--protected-mode", "no"],
+      [
+        ...["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir, "--protected-mode", "no"],
+        ...(options.password ? ["--requirepass", options.password] : []),
+      ],
       { stdio: "ignore" },
     );
     child = started;
@@ -71,11 +80,11 @@ export async function startRedisServer(): Promise<RedisServer> {
   };
   await start();
   return {
-    url: `redis://127.0.0.1:${port}`,
+    url: options.password ? `redis://:${options.password}@127.0.0.1:${port}` : `redis://127.0.0.1:${port}`,
     port,
     kill,
     restart: start,
-    command: (...args) => sendCommand(port, args),
+    command: (...args) => sendCommand(port, args, options.password),
     stop: async () => {
       await kill();
       await rm(dir, { recursive: true, force: true });
