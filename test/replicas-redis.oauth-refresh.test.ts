@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { createTestState, readStore, runCli, type TestState, writeConfig } from "./helpers/cli.js";
-import { type FakeIdp, startFakeIdp } from "./helpers/fake-idp.js";
+import { type FakeIdp, freePort, startFakeIdp } from "./helpers/fake-idp.js";
 import { type FakeUpstream, startFakeChutes } from "./helpers/fake-upstream.js";
 import { type RunningGateway, startGateway } from "./helpers/gateway.js";
 import { type RedisServer, startRedisServer } from "./helpers/redis-server.js";
@@ -76,4 +76,35 @@ test("three replicas and two CLI processes refresh one rotating OAuth token once
   const keys = await redis.command("KEYS", "*");
   assert.ok(!keys.includes(stored.refresh) && !keys.includes(old.refresh));
   assert.ok(!(await redis.command("GET", "openclaw:lock:oauth-refresh:chutes:oauth:spent")).includes(old.refresh));
+});
+
+test("with Redis unreachable, a CLI still refreshes (under the credential store's lock, as on one machine)", async () => {
+  const dead = await createTestState({ TEST_REDIS_URL: `redis://127.0.0.1:${await freePort()}` });
+  try {
+    await writeConfig(dead, {
+      models: { providers: { chutes: { baseUrl: chutes.url, oauth: { baseUrl: idp.url } } } },
+      auth: { profiles: { "chutes:oauth": { provider: "chutes", mode: "oauth" } } },
+      agents: { defaults: { model: { primary: "chutes/zai-org/GLM-4.7-TEE" } } },
+      gateway: { state: { redis: "${TEST_REDIS_URL}" } },
+    });
+    const old = idp.issue();
+    await mkdir(path.dirname(dead.authProfilesPath), { recursive: true, mode: 0o700 });
+    const profile = {
+      type: "oauth",
+      provider: "chutes",
+      clientId: idp.clientId,
+      access: old.access,
+      refresh: old.refresh,
+      expires: Date.now() - 1000,
+    };
+    await writeFile(dead.authProfilesPath, JSON.stringify({ version: 1, profiles: { "chutes:oauth": profile } }), { mode: 0o600 });
+    idp.refreshDelayMs = 0;
+    const calls = idp.refreshCalls;
+    const result = await runCli(dead, ["chat", "hi"]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(idp.refreshCalls, calls + 1);
+    assert.notEqual((await readStore(dead)).profiles["chutes:oauth"].refresh, old.refresh);
+  } finally {
+    await dead.cleanup();
+  }
 });
