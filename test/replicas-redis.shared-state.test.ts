@@ -1,9 +1,8 @@
 import assert from "node:assert/strict";
 import { APIError } from "openai";
-import { createTestState, type TestState, writeConfig } from "./helpers/cli.js";
+import { createTestState, runCli, type TestState, writeConfig } from "./helpers/cli.js";
 import { completion, type FakeUpstream, startFakeChutes } from "./helpers/fake-upstream.js";
 import { GATEWAY_TOKEN, type RunningGateway, startGateway } from "./helpers/gateway.js";
-import { createLiveKey } from "./helpers/keys.js";
 import { type RedisServer, startRedisServer } from "./helpers/redis-server.js";
 import { after, before, test } from "./helpers/test.js";
 import { waitUntil } from "./helpers/wait.js";
@@ -57,13 +56,13 @@ test("each replica names its Redis backend at start", () => {
 
 test("a key with --rpm 10 gets exactly 10 of 30 requests spread over three replicas", async () => {
   chutes.route("POST /chat/completions", (request) => ({ body: completion("ok", (request.body as { model: string }).model) }));
-  const { secret } = await createLiveKey(state, replicas[0]!.url, "shared-rpm", "--rpm", "10");
-  // Every replica has loaded the new key (its file watcher), without spending a request.
+  const created = await runCli(state, ["keys", "create", "--name", "shared-rpm", "--rpm", "10", "--json"]);
+  assert.equal(created.code, 0, created.stderr);
+  const secret = (JSON.parse(created.stdout) as { secret: string }).secret;
+  // Every replica has loaded the new key (its file watcher logs it). Not probed with the key: an
+  // unknown key is a failed authentication, which this file's lockout policy counts.
   for (const replica of replicas)
-    await waitUntil(
-      async () => (await fetch(`${replica.url}/v1/models`, { headers: { authorization: `Bearer ${secret}` } })).status === 200,
-      { what: "the key on every replica" },
-    );
+    await waitUntil(() => replica.stdout().includes("API keys reloaded"), { what: "the key on every replica" });
   const started = performance.now();
   const statuses = await Promise.all(Array.from({ length: 30 }, (_, i) => statusOf(ask(replicas[i % 3]!, secret, FALLBACK))));
   const elapsedMs = performance.now() - started;
