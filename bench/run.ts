@@ -8,6 +8,7 @@ import { benchTeeE2ee } from "./tee-e2ee.js";
 // Benchmarks print figures; they never fail on timing (the machine is shared and noisy).
 // `npm run bench -- <part>`: cli, gateway (throughput + keys + start-up + slow streams), throughput, keys, startup, streams, tee.
 // BENCH_API_KEY=1 sends the throughput requests with an API key (every limit set) instead of the gateway token.
+// BENCH_REDIS=1 starts a redis-server and points the gateway at it (the shared limiter, with BENCH_API_KEY=1).
 // BENCH_QUICK=1 is a smoke run in CI-like time; each figure can also be set on its own.
 const quick = process.env.BENCH_QUICK === "1";
 const setting = (name: string, normal: number, short: number) => {

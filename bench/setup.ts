@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { CLI, createTestState, runCli, type TestState, writeConfig } from "../test/helpers/cli.js";
+import { startRedisServer } from "../test/helpers/redis-server.js";
 import { firstLine, startScript, stop } from "./processes.js";
 
 export const TOKEN = "bench-gateway-token-0123456789abcdef";
@@ -27,8 +28,8 @@ export function startProxy(upstreamUrl: string) {
  * connection caps are raised so the slow-stream bench can hold its thousand streams from one
  * address; they cost nothing per request.
  */
-export async function createBenchState(upstreamUrl: string): Promise<TestState> {
-  const state = await createTestState({ OPENCLAW_GATEWAY_TOKEN: TOKEN });
+export async function createBenchState(upstreamUrl: string, redisUrl?: string): Promise<TestState> {
+  const state = await createTestState({ OPENCLAW_GATEWAY_TOKEN: TOKEN, ...(redisUrl ? { OPENCLAW_REDIS_URL: redisUrl } : {}) });
   await writeConfig(state, {
     models: {
       providers: {
@@ -83,11 +84,15 @@ export async function withUpstream<T>(
   body: (upstreamUrl: string, state: TestState, upstreamPid: number) => Promise<T>,
 ): Promise<T> {
   const upstream = await startUpstream(slowEvents);
-  const state = await createBenchState(upstream.url);
+  // BENCH_REDIS=1: a real redis-server, and the gateway's limits, lockouts and cooldowns shared through it.
+  const redis = process.env.BENCH_REDIS === "1" ? await startRedisServer() : undefined;
+  if (redis) console.log(`  (shared state on Redis ${redis.url})`);
+  const state = await createBenchState(upstream.url, redis?.url);
   try {
     return await body(upstream.url, state, upstream.child.pid as number);
   } finally {
     await stop(upstream.child);
+    await redis?.stop();
     await state.cleanup();
   }
 }

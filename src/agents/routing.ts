@@ -6,12 +6,34 @@ export const DEFAULT_COOLDOWN_FAILURES = 3;
 export const DEFAULT_COOLDOWN_MS = 60_000;
 
 /**
+ * Cooldowns shared with other replicas (Redis): failures are counted there too, and a cooldown
+ * started anywhere reaches every replica through `subscribe`, so the check stays a local read.
+ */
+export interface SharedCooldowns {
+  /** `started`: this replica's own count started a cooldown (it is announced whatever the shared count says). */
+  failed(ref: string, threshold: number, cooldownMs: number, started: boolean): void;
+  succeeded(ref: string): void;
+  subscribe(listener: (cooldown: { ref: string; remainingMs: number }) => void): () => void;
+}
+
+/**
  * Models that keep failing, skipped for a while across requests. A model "fails" when a request
  * gave up on it (its retries spent, or a timeout); a success clears its count. One map entry per
- * failing model, dropped when it recovers: O(1) per call. Per process, like the key limiter.
+ * failing model, dropped when it recovers: O(1) per call. Per process unless `shared` is given.
  */
 export class ModelCooldowns {
   private readonly failing = new Map<string, { count: number; until: number }>();
+
+  constructor(
+    private readonly shared?: SharedCooldowns,
+    now: () => number = Date.now,
+  ) {
+    shared?.subscribe(({ ref, remainingMs }) => {
+      const entry = this.failing.get(ref) ?? { count: 0, until: 0 };
+      entry.until = Math.max(entry.until, now() + remainingMs);
+      this.failing.set(ref, entry);
+    });
+  }
 
   /** Milliseconds the model stays skipped, or 0. */
   coolingFor(ref: string, now: number): number {
@@ -25,14 +47,17 @@ export class ModelCooldowns {
     const entry = this.failing.get(ref) ?? { count: 0, until: 0 };
     entry.count++;
     this.failing.set(ref, entry);
-    if (entry.count < threshold) return false;
+    const started = entry.count >= threshold;
+    this.shared?.failed(ref, threshold, cooldownMs, started);
+    if (!started) return false;
     entry.count = 0;
     entry.until = now + cooldownMs;
     return true;
   }
 
   succeeded(ref: string): void {
-    if (this.failing.size > 0) this.failing.delete(ref);
+    // Only a model that failed here clears the shared count: a success costs nothing remote.
+    if (this.failing.size > 0 && this.failing.delete(ref)) this.shared?.succeeded(ref);
   }
 }
 
@@ -48,7 +73,12 @@ export interface RoutingPolicy {
 }
 
 /** The policy from the config; `previous` keeps its cooldowns across a config reload. */
-export function routingPolicy(config: OpenClawConfig, previous?: RoutingPolicy, now: () => number = Date.now): RoutingPolicy {
+export function routingPolicy(
+  config: OpenClawConfig,
+  previous?: RoutingPolicy,
+  now: () => number = Date.now,
+  cooldowns?: ModelCooldowns,
+): RoutingPolicy {
   const routing = config.gateway?.routing;
   return {
     retry: {
@@ -59,7 +89,7 @@ export function routingPolicy(config: OpenClawConfig, previous?: RoutingPolicy, 
     firstByteTimeoutMs: routing?.firstByteTimeoutMs ?? DEFAULT_FIRST_BYTE_TIMEOUT_MS,
     cooldownFailures: routing?.cooldownFailures ?? DEFAULT_COOLDOWN_FAILURES,
     cooldownMs: (routing?.cooldownSeconds ?? DEFAULT_COOLDOWN_MS / 1000) * 1000,
-    cooldowns: previous?.cooldowns ?? new ModelCooldowns(),
+    cooldowns: previous?.cooldowns ?? cooldowns ?? new ModelCooldowns(),
     now,
   };
 }

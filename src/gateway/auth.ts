@@ -4,7 +4,7 @@ import { AuthenticationError, RateLimitError } from "../shared/errors.js";
 import { KeyIndex } from "../store/key-index.js";
 import type { KeyRecord } from "../store/key-store.js";
 import { LOOPBACK_CLIENT, socketClientKey } from "./client-address.js";
-import { FailureLimiter, type LockoutPolicy } from "./lockout.js";
+import { FailureLimiter, type LockoutPolicy, type SharedFailures } from "./lockout.js";
 
 export interface RateLimitPolicy extends LockoutPolicy {
   /** Loopback clients are never locked out (every local user is trusted). */
@@ -23,6 +23,7 @@ const digest = (value: string) => hash("sha256", value, "buffer");
 export class GatewayAuth {
   private expected: Buffer;
   private limiter: FailureLimiter | undefined;
+  private shared: SharedFailures | undefined;
   /** Virtual keys (`ock_…`), when the gateway has a key store: a live view, reloaded when the keys change. */
   keys: { readonly current: KeyIndex } | undefined;
 
@@ -44,6 +45,16 @@ export class GatewayAuth {
     return this.expected;
   }
 
+  /**
+   * Count failures with other replicas (Redis) and hold the lockouts they start. Lockouts are
+   * installed in whichever limiter is current, so a config reload keeps the subscription.
+   */
+  shareFailures(shared: SharedFailures): () => void {
+    this.shared = shared;
+    if (this.rateLimit) this.limiter = new FailureLimiter(this.rateLimit, this.now, undefined, shared);
+    return shared.subscribe(({ client, retryAfterMs }) => this.limiter?.lockFromPeer(client, retryAfterMs));
+  }
+
   /** New settings from a config reload; who is locked out stays locked out. */
   update(secret: string, mode: "token" | "password", rateLimit: RateLimitPolicy | undefined): void {
     this.expected = digest(secret);
@@ -51,7 +62,7 @@ export class GatewayAuth {
     this.rateLimit = rateLimit;
     if (!rateLimit) this.limiter = undefined;
     else if (this.limiter) this.limiter.update(rateLimit);
-    else this.limiter = new FailureLimiter(rateLimit, this.now);
+    else this.limiter = new FailureLimiter(rateLimit, this.now, undefined, this.shared);
   }
 
   /**

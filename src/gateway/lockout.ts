@@ -19,6 +19,18 @@ export const MAX_TRACKED_CLIENTS = 10_000;
 /** How long a client that authenticated stays trusted during a global lockout. */
 export const TRUSTED_FOR_MS = 24 * 60 * 60 * 1000;
 
+/**
+ * Failures and lockouts shared with other replicas (Redis). The check stays local and
+ * synchronous: failures are counted here and there, and a lockout started anywhere reaches
+ * every replica through `subscribe` (this one included), where it is installed locally.
+ */
+export interface SharedFailures {
+  failed(client: string, policy: LockoutPolicy): void;
+  succeeded(client: string): void;
+  /** Lockouts as they start anywhere: `client` undefined is the global lockout. Returns an unsubscribe. */
+  subscribe(listener: (lock: { client: string | undefined; retryAfterMs: number }) => void): () => void;
+}
+
 export type LockoutVerdict = { locked: false } | { locked: true; retryAfterMs: number; global: boolean };
 
 /** A Map used as an LRU: re-inserting moves a key to the end, so the first key is the least recently touched. */
@@ -46,7 +58,20 @@ export class FailureLimiter {
     private policy: LockoutPolicy,
     private readonly now: () => number = Date.now,
     private readonly maxTracked = MAX_TRACKED_CLIENTS,
+    private readonly shared?: SharedFailures,
   ) {}
+
+  /** A lockout another replica started (or this one, echoed back): it holds here as well. */
+  lockFromPeer(client: string | undefined, retryAfterMs: number): void {
+    const until = this.now() + retryAfterMs;
+    if (client === undefined) {
+      this.globalLockedUntil = Math.max(this.globalLockedUntil, until);
+      return;
+    }
+    const state = this.clients.get(client) ?? { failures: 0, windowStart: this.now(), lockedUntil: 0 };
+    state.lockedUntil = Math.max(state.lockedUntil, until);
+    touch(this.clients, client, state, this.maxTracked);
+  }
 
   update(policy: LockoutPolicy): void {
     this.policy = policy;
@@ -67,7 +92,8 @@ export class FailureLimiter {
   }
 
   succeeded(client: string): void {
-    if (this.clients.size > 0) this.clients.delete(client);
+    // Only a client that failed here is cleared in the shared count: a success costs nothing remote.
+    if (this.clients.size > 0 && this.clients.delete(client)) this.shared?.succeeded(client);
     const now = this.now();
     // Renewed at most once a minute: most requests only read the map.
     if ((this.trusted.get(client) ?? 0) - now < TRUSTED_FOR_MS - 60_000) touch(this.trusted, client, now + TRUSTED_FOR_MS, this.maxTracked);
@@ -87,6 +113,7 @@ export class FailureLimiter {
       current.windowStart = now;
     }
     touch(this.clients, client, current, this.maxTracked);
+    this.shared?.failed(client, this.policy);
 
     if (now - this.globalWindowStart >= windowMs) {
       this.globalWindowStart = now;

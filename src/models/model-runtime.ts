@@ -1,6 +1,6 @@
 import path from "node:path";
 import type { CredentialStore, CredentialStoreData } from "../auth/credential-store.js";
-import { needsRefresh, refreshMargin, refreshOAuthProfile } from "../auth/oauth/refresh.js";
+import { needsRefresh, type RefreshLock, refreshMargin, refreshOAuthProfile } from "../auth/oauth/refresh.js";
 import { type ResolvedCredential, resolveProviderCredential } from "../auth/resolve-credential.js";
 import type { StatePaths } from "../config/paths.js";
 import type { OpenClawConfig } from "../config/schema.js";
@@ -155,7 +155,13 @@ export class ModelRuntime {
         const oauth = providerDefinition(providerId).oauth;
         if (!oauth) throw new Error(`${providerId} has no OAuth refresh`);
         const settings = oauth.settings(this.config, this.options.env);
-        const next = await refreshOAuthProfile(this.options.credentialStore as CredentialStore, profileId, settings, () => this.now());
+        const refresh = (lock: RefreshLock | undefined) =>
+          refreshOAuthProfile(this.options.credentialStore as CredentialStore, profileId, settings, () => this.now(), lock);
+        // With Redis, replicas and CLIs on other machines refresh under one lock (loaded only then).
+        const redisUrl = this.config.gateway?.state?.redis ?? ((this.options.env ?? process.env).OPENCLAW_REDIS_URL || undefined);
+        const next = redisUrl
+          ? await (await import("../backends/redis/redis-refresh-lock.js")).refreshWithRedisLock(redisUrl, refresh)
+          : await refresh(undefined);
         if (next) this.options.store.profiles[profileId] = next;
         this.refreshFailed.delete(providerId);
       } catch (error) {

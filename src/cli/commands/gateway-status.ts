@@ -1,3 +1,5 @@
+import type { RedisCheck } from "../../backends/redis/ping.js";
+import { loadConfig } from "../../config/load.js";
 import { resolveStatePaths } from "../../config/paths.js";
 import { type GatewayRecord, gatewayRecordPath, readGatewayRecord } from "../../gateway/runtime-record.js";
 import { errorCode } from "../../shared/errors.js";
@@ -44,9 +46,23 @@ type Status =
   | { running: false; reason: string; record?: GatewayRecord }
   | { running: true; healthy: boolean; record: GatewayRecord; health: { ok: boolean; detail: string; ms: number } };
 
-/** `openclaw gateway status`: is a gateway running for this state dir, where, which version, does it answer. */
+/** The shared-state backends the config names, checked (ioredis is loaded only when Redis is configured). */
+async function checkBackends(): Promise<{ redis?: RedisCheck }> {
+  // An unreadable config is `config validate`'s to report: here it only hides the backends it would name.
+  const config = await loadConfig().then(
+    (loaded) => loaded.config,
+    () => undefined,
+  );
+  const url = config?.gateway?.state?.redis ?? (process.env.OPENCLAW_REDIS_URL || undefined);
+  if (!url) return {};
+  const { pingRedis } = await import("../../backends/redis/ping.js");
+  return { redis: await pingRedis(url) };
+}
+
+/** `openclaw gateway status`: is a gateway running for this state dir, where, which version, does it answer; do its backends. */
 export async function runGatewayStatus(options: { json?: boolean }): Promise<void> {
   const paths = resolveStatePaths();
+  const backends = await checkBackends();
   const record = await readGatewayRecord(paths);
   let status: Status;
   if (!record) status = { running: false, reason: `no gateway has recorded itself in ${gatewayRecordPath(paths)}` };
@@ -61,16 +77,30 @@ export async function runGatewayStatus(options: { json?: boolean }): Promise<voi
     status = { running: true, healthy: checked.ok, record, health: checked };
   }
   const postgres = await postgresStatus();
-  process.exitCode = status.running && status.healthy && (postgres?.ok ?? true) ? 0 : 1;
+  process.exitCode = status.running && status.healthy && backends.redis?.ok !== false && (postgres?.ok ?? true) ? 0 : 1;
   if (options.json) {
-    printJson({ stateDir: paths.stateDir, ...status, ...(postgres ? { postgres } : {}) });
+    printJson({
+      stateDir: paths.stateDir,
+      ...status,
+      ...(backends.redis ? { backends } : {}),
+      ...(postgres ? { postgres } : {}),
+    });
     return;
   }
-  const postgresLine = postgres
-    ? `  postgres: ${postgres.ok ? `ok (${postgres.ms} ms, ${postgres.detail})` : `not answering: ${postgres.detail}`} ${postgres.url}\n`
-    : "";
+  const backendLines = [
+    ...(backends.redis
+      ? [
+          `  redis:    ${backends.redis.ok ? `ok (${backends.redis.ms} ms)` : `not answering: ${backends.redis.detail}`} at ${backends.redis.url}`,
+        ]
+      : []),
+    ...(postgres
+      ? [`  postgres: ${postgres.ok ? `ok (${postgres.ms} ms, ${postgres.detail})` : `not answering: ${postgres.detail}`} ${postgres.url}`]
+      : []),
+  ];
   if (!status.running) {
-    process.stdout.write(`Gateway: not running (${status.reason})\n${postgresLine}Start it with: openclaw gateway\n`);
+    process.stdout.write(
+      `Gateway: not running (${status.reason})\nStart it with: openclaw gateway\n${backendLines.map((line) => `${line}\n`).join("")}`,
+    );
     return;
   }
   const { record: r, health: h } = status;
@@ -80,7 +110,7 @@ export async function runGatewayStatus(options: { json?: boolean }): Promise<voi
       `Gateway: running (pid ${r.pid}, version ${r.version}, up ${uptime})`,
       `  address: ${r.url}${r.host !== new URL(r.url).hostname.replace(/^\[|\]$/g, "") ? ` (listening on ${r.host})` : ""}`,
       `  health:  ${h.ok ? `ok (${h.ms} ms)` : `not answering: ${h.detail}`}`,
-      ...(postgresLine ? [postgresLine.trimEnd()] : []),
+      ...backendLines,
       "",
     ].join("\n"),
   );

@@ -1,8 +1,9 @@
 import type { Server } from "node:http";
 import { providersSetUp } from "../../agents/route-request.js";
-import { routingPolicy } from "../../agents/routing.js";
+import { ModelCooldowns, routingPolicy } from "../../agents/routing.js";
 import { CredentialStore, openCredentialStore } from "../../auth/credential-store.js";
 import { resolveGatewaySecret } from "../../auth/gateway-secret.js";
+import { redisUrlOf } from "../../backends/redis/connection.js";
 import { loadConfig } from "../../config/load.js";
 import { ensurePrivateDir } from "../../config/paths.js";
 import type { OpenClawConfig } from "../../config/schema.js";
@@ -15,7 +16,7 @@ import { logFilePath } from "../../gateway/logging/log-file.js";
 import { localUrl, removeGatewayRecord, writeGatewayRecord } from "../../gateway/runtime-record.js";
 import { applyTimeouts, createGatewayServer, loadRoutes } from "../../gateway/server.js";
 import { assertServable } from "../../gateway/startup-check.js";
-import { DEFAULT_DISCOVERY_TTL_SECONDS } from "../../models/discovery-cache.js";
+import { DEFAULT_DISCOVERY_TTL_SECONDS, shareDiscoveryCache } from "../../models/discovery-cache.js";
 import { ConfigError, errorCode, InvalidRequestError } from "../../shared/errors.js";
 import { VERSION } from "../../shared/version.js";
 import { flushVerdictRecorders } from "../../store/attestation-verdicts.js";
@@ -128,13 +129,24 @@ export async function runGateway(options: GatewayOptions, verbose: boolean): Pro
     throw error;
   }
   live.auth.keys = keyIndex;
+  const spendSince = (id: string, since: number) => store.keySpend(id, since);
+  const localLimiter = new InMemoryKeyLimiter({ spendSince });
+  // Shared state for replicas (gateway.state.redis): loaded only when configured.
+  const redis = redisUrlOf(config.gateway?.state)
+    ? await (await import("../../backends/redis/index.js")).connectRedisBackends(config, logger)
+    : undefined;
+  if (redis) {
+    live.auth.shareFailures(redis.lockouts);
+    shareDiscoveryCache(redis.cache);
+  }
   const keys: GatewayKeys = {
     store: keyStore,
-    limiter: new InMemoryKeyLimiter({ spendSince: (id, since) => store.keySpend(id, since) }),
+    limiter: redis ? redis.keyLimiter(localLimiter, spendSince) : localLimiter,
     now: Date.now,
     reload: () => keyIndex.reload(),
   };
-  const ctx: GatewayContext = { ...live, store, logger, keys, routing: routingPolicy(config) };
+  const cooldowns = redis ? new ModelCooldowns(redis.cooldowns) : undefined;
+  const ctx: GatewayContext = { ...live, store, logger, keys, routing: routingPolicy(config, undefined, Date.now, cooldowns) };
   const { server, settled, websockets } = createGatewayServer(ctx);
   const host = bindAddress(options.bind ?? config.gateway?.bind ?? "loopback");
   const port = portFlag ?? config.gateway?.port ?? DEFAULT_GATEWAY_PORT;
@@ -144,6 +156,7 @@ export async function runGateway(options: GatewayOptions, verbose: boolean): Pro
     // Its file watch would keep the process alive after the error.
     keyIndex.close();
     await store.close();
+    await redis?.close();
     throw error;
   }
   // The retention pass at start runs once the gateway listens.
@@ -202,7 +215,12 @@ export async function runGateway(options: GatewayOptions, verbose: boolean): Pro
   const address = server.address();
   const actualPort = typeof address === "object" && address ? address.port : port;
   const shownHost = host.includes(":") ? `[${host}]` : host;
-  process.stderr.write(`${startBanner(ctx, secret, `http://${shownHost}:${actualPort}`, setUp(), postgres).join("\n")}\n\n`);
+  const backends = redis
+    ? [`  shared state:  Redis ${redis.shownUrl} (limits, lockouts, cooldowns, caches, OAuth refresh lock; fail ${redis.failMode})`]
+    : [];
+  process.stderr.write(
+    `${[...startBanner(ctx, secret, `http://${shownHost}:${actualPort}`, setUp(), postgres), ...backends].join("\n")}\n\n`,
+  );
 
   // `openclaw gateway status` finds it through this record (no secret in it).
   const recorded = writeGatewayRecord(paths, {
@@ -240,6 +258,7 @@ export async function runGateway(options: GatewayOptions, verbose: boolean): Pro
       // An OAuth refresh in flight carries the only live refresh token (Chutes rotates them): let it land.
       void Promise.all([settled(HANDLER_SETTLE_MS), ctx.runtime.settleRefreshes()])
         .then(() => store.close())
+        .then(() => redis?.close())
         .then(() => recorded)
         .then(() => flushVerdictRecorders())
         .then(() => removeGatewayRecord(paths))
