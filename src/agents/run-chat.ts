@@ -16,7 +16,19 @@ export interface RunChatOptions {
   onDecision?: (decision: RoutingDecision) => void;
   /** Called when an attested enclave (end-to-end encryption) serves the answer, with its receipt. */
   onReceipt?: CallOptions["onReceipt"];
+  /** Called as each upstream attempt starts; what it returns, when the attempt ends (a stream's: at its first chunk). */
+  onAttempt?: (attempt: AttemptStart) => AttemptEnd | undefined;
 }
+
+/** One upstream attempt, for whoever times or traces it. */
+export interface AttemptStart {
+  ref: ModelRef;
+  operation: "chat";
+  stream: boolean;
+  /** The body sent, without `model`. */
+  request: object;
+}
+export type AttemptEnd = (outcome: { error?: unknown; result?: unknown }) => void;
 
 type Call<T> = (ref: ModelRef, apiKey: string | undefined, signal: AbortSignal | undefined) => Promise<T>;
 
@@ -70,7 +82,14 @@ function skipCooling(chain: ModelRef[], options: RunChatOptions): ModelRef[] {
   return live.length > 0 ? live : chain;
 }
 
-async function withFallbacks<T>(runtime: ModelRuntime, chain: ModelRef[], options: RunChatOptions, firstByte: boolean, call: Call<T>) {
+async function withFallbacks<T>(
+  runtime: ModelRuntime,
+  chain: ModelRef[],
+  options: RunChatOptions,
+  firstByte: boolean,
+  request: object,
+  call: Call<T>,
+) {
   const { routing, signal } = options;
   const candidates = skipCooling(chain, options);
   let lastError: unknown;
@@ -87,7 +106,15 @@ async function withFallbacks<T>(runtime: ModelRuntime, chain: ModelRef[], option
           );
         }
         const budgetMs = firstByte ? (routing?.firstByteTimeoutMs ?? 0) : 0;
-        const result = await attempt(call, ref, credential?.secret, signal, budgetMs);
+        const ended = options.onAttempt?.({ ref, operation: "chat", stream: firstByte, request });
+        let result: T;
+        try {
+          result = await attempt(call, ref, credential?.secret, signal, budgetMs);
+        } catch (error) {
+          ended?.({ error });
+          throw error;
+        }
+        ended?.({ result });
         routing?.cooldowns.succeeded(ref.ref);
         return { ref, result };
       } catch (error) {
@@ -124,7 +151,7 @@ export function streamChat(
   request: Omit<ChatCompletionRequest, "model">,
   options: RunChatOptions = {},
 ) {
-  return withFallbacks<AsyncIterable<ChatChunk>>(runtime, chain, options, true, (ref, apiKey, signal) =>
+  return withFallbacks<AsyncIterable<ChatChunk>>(runtime, chain, options, true, request, (ref, apiKey, signal) =>
     runtime
       .provider(ref.provider)
       .chatStream({ ...request, model: ref.modelId } as ChatCompletionRequest, { apiKey, signal, onReceipt: options.onReceipt }),
@@ -138,7 +165,7 @@ export function completeChat(
   options: RunChatOptions = {},
 ) {
   // No first-byte budget: a non-streamed answer's first byte is its last (upstreamTimeoutMs bounds it).
-  return withFallbacks<ChatCompletion>(runtime, chain, options, false, (ref, apiKey, signal) =>
+  return withFallbacks<ChatCompletion>(runtime, chain, options, false, request, (ref, apiKey, signal) =>
     runtime
       .provider(ref.provider)
       .chat({ ...request, model: ref.modelId } as ChatCompletionRequest, { apiKey, signal, onReceipt: options.onReceipt }),

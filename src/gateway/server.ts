@@ -4,6 +4,7 @@ import { NotFoundError, OpenClawError, PermissionError, RateLimitError } from ".
 import { answerClientError, limitConnectionsPerClient, lingerOnUnreadBody } from "./client-limits.js";
 import type { ClientLimits, GatewayContext, RequestLog } from "./context.js";
 import { abortOnClientClose, ClientAbortError, MethodNotAllowedError, sendError, sendJson, setBodySettings } from "./http.js";
+import { timedMessages } from "./observability/timed-http.js";
 import { attachResponsesWebSocket, type ResponsesWebSockets } from "./responses-ws/attach.js";
 
 type RouteTable = typeof import("./route-table.js");
@@ -98,7 +99,7 @@ export function createGatewayServer(ctx: GatewayContext): GatewayServer {
     if (!route) throw new NotFoundError(`no such endpoint: ${method} ${path}`, { code: "unknown_url" });
     const handler = route.methods[method];
     if (!handler) throw new MethodNotAllowedError(method, path, Object.keys(route.methods));
-    const caller = ctx.auth.check(request);
+    const caller = route.authenticate ? route.authenticate(ctx, request) : ctx.auth.check(request);
     if (caller) log.key = caller.id;
     if (caller && route.operatorOnly)
       throw new PermissionError(`${path} is for the gateway's operator: use the gateway token, not an API key`, {
@@ -120,6 +121,7 @@ export function createGatewayServer(ctx: GatewayContext): GatewayServer {
       headersTimeout: limits.headersTimeoutMs,
       requestTimeout: limits.requestTimeoutMs,
       connectionsCheckingInterval: checkingInterval(limits),
+      ...timedMessages,
     },
     (request, response) => {
       const started = performance.now();

@@ -61,7 +61,7 @@ async function chatCompletions(
   const channel = header(request, "x-openclaw-message-channel");
   const record = async (ref: ModelRef, fields: Pick<TurnRecord, "output" | "usage" | "status"> & { error?: string }) => {
     const cost = await price(ctx, ref, fields.usage);
-    entry.record(fields.status, fields.usage, cost, fields.error);
+    entry.record(fields.status, fields.usage, cost, fields.error, fields.output);
     if (session.key === null) return;
     ctx.store.recordTurn({
       sessionKey: session.key,
@@ -92,7 +92,7 @@ async function chatCompletions(
       ctx.runtime,
       chain,
       { ...fields, messages },
-      { ...runOptions(ctx, signal, entry.requestId), onReceipt },
+      { ...runOptions(ctx, signal, entry), onReceipt },
     );
     log.model = ref.ref;
     entry.use(ref);
@@ -106,7 +106,7 @@ async function chatCompletions(
   // Always ask the upstream for usage: accounting needs real numbers, not zeros.
   const upstreamBody = { ...fields, messages, stream_options: { ...body.stream_options, include_usage: true } };
   const { ref, result: stream } = await streamChat(ctx.runtime, chain, upstreamBody, {
-    ...runOptions(ctx, signal, entry.requestId),
+    ...runOptions(ctx, signal, entry),
     onReceipt,
   });
   log.model = ref.ref;

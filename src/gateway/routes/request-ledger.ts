@@ -7,6 +7,8 @@ import type { RequestRecord } from "../../store/usage-ledger.js";
 import type { GatewayContext } from "../context.js";
 import { ClientAbortError } from "../http.js";
 import type { KeyGrant } from "../key-guard.js";
+import { RequestObservation } from "../observability/request-observation.js";
+import type { RequestTiming } from "../observability/request-timing.js";
 
 const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -42,25 +44,29 @@ export class LedgerEntry {
   grant: KeyGrant | undefined;
   private model: ModelRef | null = null;
   private recorded = false;
+  /** Its timing (upstream vs overhead), attempts and end, for the overhead header, metrics and traces. */
+  readonly observation: RequestObservation;
 
   constructor(
     private readonly ctx: GatewayContext,
-    request: Pick<IncomingMessage, "headers">,
+    request: Pick<IncomingMessage, "headers"> & { timing?: RequestTiming },
     private readonly endpoint: string,
   ) {
     this.requestId = requestIdOf(request);
+    this.observation = new RequestObservation(ctx.observer, request, endpoint, this.requestId);
   }
 
   use(ref: ModelRef): void {
     this.model = ref;
   }
 
-  record(status: RequestRecord["status"], usage: UsageLike | null, cost: number | null, error?: string): void {
+  /** `output` (the answer) is only for traces that capture content. */
+  record(status: RequestRecord["status"], usage: UsageLike | null, cost: number | null, error?: string, output?: unknown): void {
     if (this.recorded) return;
     this.recorded = true;
     // One figure for the ledger and the budget; a stream's usage is the one the relay saw at its end.
     this.grant?.settle(usage, cost);
-    this.ctx.store.recordRequest({
+    const row: RequestRecord = {
       requestId: this.requestId,
       at: this.at,
       agentId: this.agentId,
@@ -77,11 +83,14 @@ export class LedgerEntry {
       latencyMs: Math.round((performance.now() - this.started) * 100) / 100,
       sessionKey: this.sessionKey,
       stream: this.stream,
-    });
+    };
+    this.ctx.store.recordRequest(row);
+    this.observation.ended(row, this.model, output);
   }
 
   /** A request that threw before recording itself: an error (or the client gone), with what was known. */
   recordFailure(error: unknown): void {
+    this.observation.failed(error);
     if (error instanceof ClientAbortError) this.record("aborted", null, null);
     else this.record("error", null, null, isOpenClawError(error) ? error.message : "internal error");
   }
