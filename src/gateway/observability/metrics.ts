@@ -2,7 +2,7 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom
 import type { RoutingDecision } from "../../agents/routing.js";
 import type { ModelRuntime } from "../../models/model-runtime.js";
 import type { AttestationEvent } from "../../shared/attestation-events.js";
-import { isOpenClawError } from "../../shared/errors.js";
+import { errorType } from "./error-type.js";
 import { ModelLabels } from "./model-labels.js";
 import type { AttemptInfo, GatewayObserver, RequestEnd } from "./observer.js";
 
@@ -21,13 +21,6 @@ const ROUTES: Record<string, string> = {
   embeddings: "/v1/embeddings",
 };
 const operationOf = (endpoint: string) => (endpoint === "embeddings" ? "embeddings" : "chat");
-
-/** `error.type` as the conventions want it, with bounded values: the status an error maps to, or "_OTHER". */
-export function errorType(error: unknown): string {
-  if (error === undefined) return "";
-  if (isOpenClawError(error)) return String(error.status);
-  return typeof error === "string" && /^(error|aborted)$/.test(error) ? error : "_OTHER";
-}
 
 /**
  * The gateway's Prometheus metrics (names after the OpenTelemetry GenAI conventions where one

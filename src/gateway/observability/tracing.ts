@@ -5,8 +5,8 @@ import { resourceFromAttributes } from "@opentelemetry/resources";
 import { BatchSpanProcessor, TracerProvider } from "@opentelemetry/sdk-trace";
 import type { ModelRuntime } from "../../models/model-runtime.js";
 import { VERSION } from "../../shared/version.js";
+import { errorType } from "./error-type.js";
 import { inputMessages, outputMessages } from "./genai-content.js";
-import { errorType } from "./metrics.js";
 import type { AttemptInfo, AttemptOutcome, AttemptTrace, RequestEnd, RequestTrace } from "./observer.js";
 
 export interface TracingOptions {
