@@ -58,6 +58,8 @@ async function build(ctx: GatewayContext, wantsMetrics: boolean, env: NodeJS.Pro
 }
 
 const ignore = () => {};
+/** How long shutdown waits for queued spans to be exported. */
+const CLOSE_TIMEOUT_MS = 5_000;
 
 function compose(metricsPart: MetricsPart | undefined, tracerPart: RequestTracer | undefined): GatewayObserver {
   return {
@@ -73,7 +75,14 @@ function compose(metricsPart: MetricsPart | undefined, tracerPart: RequestTracer
     attestation: metricsPart?.attestation ?? ignore,
     ...(metricsPart?.scrape ? { scrape: metricsPart.scrape } : {}),
     close: async () => {
-      await tracerPart?.close();
+      if (!tracerPart) return;
+      // A collector that is down must not hold the shutdown: what it has not taken by then is lost.
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, CLOSE_TIMEOUT_MS);
+      });
+      await Promise.race([tracerPart.close().catch(() => undefined), deadline]);
+      clearTimeout(timer);
     },
   };
 }
