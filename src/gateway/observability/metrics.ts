@@ -1,8 +1,9 @@
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import { Counter, collectDefaultMetrics, type Metric, Registry } from "prom-client";
 import type { RoutingDecision } from "../../agents/routing.js";
 import type { ModelRuntime } from "../../models/model-runtime.js";
 import type { AttestationEvent } from "../../shared/attestation-events.js";
 import { errorType } from "./error-type.js";
+import { FastCounter, FastGauge, FastHistogram } from "./fast-series.js";
 import { ModelLabels } from "./model-labels.js";
 import type { AttemptInfo, GatewayObserver, RequestEnd } from "./observer.js";
 
@@ -33,55 +34,66 @@ export function createMetrics(runtime: () => ModelRuntime): MetricsPart {
   const registers = [registry];
   collectDefaultMetrics({ register: registry });
   const models = new ModelLabels(runtime);
-  const genAi = ["gen_ai_operation_name", "gen_ai_provider_name", "gen_ai_request_model"] as const;
+  // Per-request series: our own accumulators (see fast-series.ts), rendered by the registry.
+  const own = <T extends { name: string }>(metric: T): T => {
+    registry.registerMetric(metric as unknown as Metric);
+    return metric;
+  };
+  const genAi = ["gen_ai_operation_name", "gen_ai_provider_name", "gen_ai_request_model"];
 
-  const requestDuration = new Histogram({
-    name: "openclaw_http_request_duration_seconds",
-    help: "Model requests (chat, responses, embeddings) from arrival to recording, by route, model, provider, status line and outcome",
-    labelNames: ["route", "model", "provider", "status", "outcome", "stream"],
-    buckets: REQUEST_BUCKETS,
-    registers,
-  });
-  const overhead = new Histogram({
-    name: "openclaw_gateway_overhead_seconds",
-    help: "The gateway's own time per model request, not waiting for the upstream (up to the response head; see x-openclaw-overhead-ms)",
-    labelNames: ["route", "stream"],
-    buckets: OVERHEAD_BUCKETS,
-    registers,
-  });
-  const operationDuration = new Histogram({
-    name: "gen_ai_client_operation_duration_seconds",
-    help: "One upstream attempt, from the call to its answer (a stream: to its end)",
-    labelNames: [...genAi, "error_type"],
-    buckets: OPERATION_BUCKETS,
-    registers,
-  });
-  const timeToFirstToken = new Histogram({
-    name: "gen_ai_server_time_to_first_token_seconds",
-    help: "From a streamed attempt's call to its first chunk with content",
-    labelNames: genAi,
-    buckets: TTFT_BUCKETS,
-    registers,
-  });
-  const tokenUsage = new Histogram({
-    name: "gen_ai_client_token_usage",
-    help: "Tokens per request as the upstream reported them",
-    labelNames: [...genAi, "gen_ai_token_type"],
-    buckets: TOKEN_BUCKETS,
-    registers,
-  });
-  const tokens = new Counter({
-    name: "openclaw_tokens_total",
-    help: "Tokens as the upstream reported them: input, output, and the cached part of input",
-    labelNames: ["provider", "model", "type"],
-    registers,
-  });
-  const cost = new Counter({
-    name: "openclaw_cost_usd_total",
-    help: "Spend in USD from the catalog's prices and the real usage",
-    labelNames: ["provider", "model"],
-    registers,
-  });
+  const requestDuration = own(
+    new FastHistogram(
+      "openclaw_http_request_duration_seconds",
+      "Model requests (chat, responses, embeddings) from arrival to recording, by route, model, provider, status line and outcome",
+      ["route", "model", "provider", "status", "outcome", "stream"],
+      REQUEST_BUCKETS,
+    ),
+  );
+  const overhead = own(
+    new FastHistogram(
+      "openclaw_gateway_overhead_seconds",
+      "The gateway's own time per model request, not waiting for the upstream (up to the response head; see x-openclaw-overhead-ms)",
+      ["route", "stream"],
+      OVERHEAD_BUCKETS,
+    ),
+  );
+  const operationDuration = own(
+    new FastHistogram(
+      "gen_ai_client_operation_duration_seconds",
+      "One upstream attempt, from the call to its answer (a stream: to its end)",
+      [...genAi, "error_type"],
+      OPERATION_BUCKETS,
+    ),
+  );
+  const timeToFirstToken = own(
+    new FastHistogram(
+      "gen_ai_server_time_to_first_token_seconds",
+      "From a streamed attempt's call to its first chunk with content",
+      genAi,
+      TTFT_BUCKETS,
+    ),
+  );
+  const tokenUsage = own(
+    new FastHistogram(
+      "gen_ai_client_token_usage",
+      "Tokens per request as the upstream reported them",
+      [...genAi, "gen_ai_token_type"],
+      TOKEN_BUCKETS,
+    ),
+  );
+  const tokens = own(
+    new FastCounter("openclaw_tokens_total", "Tokens as the upstream reported them: input, output, and the cached part of input", [
+      "provider",
+      "model",
+      "type",
+    ]),
+  );
+  const cost = own(
+    new FastCounter("openclaw_cost_usd_total", "Spend in USD from the catalog's prices and the real usage", ["provider", "model"]),
+  );
+  const openStreams = own(new FastGauge("openclaw_open_streams", "Streamed answers being relayed now", []));
+  openStreams.inc([], 0);
+  // Rare events: prom-client's own counters.
   const decisions = new Counter({
     name: "openclaw_routing_decisions_total",
     help: "Routing decisions: retry, fallback, cooldown, cooldown-skip, first-byte-timeout",
@@ -106,48 +118,37 @@ export function createMetrics(runtime: () => ModelRuntime): MetricsPart {
     labelNames: ["provider", "result"],
     registers,
   });
-  const openStreams = new Gauge({ name: "openclaw_open_streams", help: "Streamed answers being relayed now", registers });
 
-  const attemptLabels = (info: AttemptInfo, model: string) => ({
-    gen_ai_operation_name: info.operation,
-    gen_ai_provider_name: info.ref.provider,
-    gen_ai_request_model: model,
-  });
+  const attemptLabels = (info: AttemptInfo, model: string) => [info.operation, info.ref.provider, model];
 
   return {
     attemptEnded(info, durationMs, error) {
-      models.with(info.ref, (model) =>
-        operationDuration.observe({ ...attemptLabels(info, model), error_type: errorType(error) }, durationMs / 1000),
-      );
+      models.with(info.ref, (model) => operationDuration.observe([...attemptLabels(info, model), errorType(error)], durationMs / 1000));
     },
     firstChunk(info, ms) {
       models.with(info.ref, (model) => timeToFirstToken.observe(attemptLabels(info, model), ms / 1000));
     },
-    streamOpened: () => openStreams.inc(),
-    streamClosed: () => openStreams.dec(),
+    streamOpened: () => openStreams.inc([]),
+    streamClosed: () => openStreams.dec([]),
     requestEnded(end: RequestEnd) {
       const { row } = end;
       const route = ROUTES[row.endpoint] ?? "other";
       const stream = row.stream ? "true" : "false";
-      overhead.observe({ route, stream }, end.overheadMs / 1000);
+      overhead.observe([route, stream], end.overheadMs / 1000);
       models.with(end.ref, (model) => {
         const provider = row.provider ?? "none";
-        requestDuration.observe({ route, model, provider, status: String(end.status), outcome: row.status, stream }, end.durationMs / 1000);
-        const genAiLabels = {
-          gen_ai_operation_name: operationOf(row.endpoint),
-          gen_ai_provider_name: provider,
-          gen_ai_request_model: model,
-        };
+        requestDuration.observe([route, model, provider, String(end.status), row.status, stream], end.durationMs / 1000);
+        const operation = operationOf(row.endpoint);
         if (row.promptTokens !== null) {
-          tokenUsage.observe({ ...genAiLabels, gen_ai_token_type: "input" }, row.promptTokens);
-          tokens.inc({ provider, model, type: "input" }, row.promptTokens);
+          tokenUsage.observe([operation, provider, model, "input"], row.promptTokens);
+          tokens.inc([provider, model, "input"], row.promptTokens);
         }
         if (row.completionTokens !== null) {
-          tokenUsage.observe({ ...genAiLabels, gen_ai_token_type: "output" }, row.completionTokens);
-          tokens.inc({ provider, model, type: "output" }, row.completionTokens);
+          tokenUsage.observe([operation, provider, model, "output"], row.completionTokens);
+          tokens.inc([provider, model, "output"], row.completionTokens);
         }
-        if (row.cachedTokens !== null) tokens.inc({ provider, model, type: "cached" }, row.cachedTokens);
-        if (row.cost !== null && row.cost > 0) cost.inc({ provider, model }, row.cost);
+        if (row.cachedTokens !== null) tokens.inc([provider, model, "cached"], row.cachedTokens);
+        if (row.cost !== null && row.cost > 0) cost.inc([provider, model], row.cost);
       });
     },
     decision(decision: RoutingDecision) {
