@@ -3,6 +3,7 @@ import { benchGateway } from "./gateway.js";
 import { benchGatewayStartup } from "./gateway-startup.js";
 import { benchKeyCheck } from "./key-check.js";
 import { benchMetricsOverhead } from "./metrics-overhead.js";
+import { benchMetricsPath } from "./metrics-path.js";
 import { benchSlowStreams } from "./slow-streams.js";
 import { benchTeeE2ee } from "./tee-e2ee.js";
 
@@ -31,6 +32,7 @@ if (wants("gateway", "keys")) await benchKeyCheck(setting("BENCH_KEY_CHECKS", 20
 if (wants("gateway", "startup")) await benchGatewayStartup(setting("BENCH_STARTS", 7, 3));
 if (wants("gateway", "streams"))
   await benchSlowStreams({ streams: setting("BENCH_STREAMS", 1000, 200), events: setting("BENCH_STREAM_EVENTS", 100, 15) });
+if (only === "metrics") await benchMetricsPath(setting("BENCH_METRIC_REQUESTS", 200_000, 20_000));
 if (only === "metrics")
   await benchMetricsOverhead({
     seconds: setting("BENCH_SECONDS", 3, 1),
