@@ -35,6 +35,9 @@ before(async () => {
     const body = request.body as { stream?: boolean; model: string };
     // The fallback's primary is down: the agent "flaky" falls back to GLM.
     if (body.model === "Qwen/Qwen3-32B-TEE") return { status: 503, body: { error: { message: "overloaded" } } };
+    // "hold": a slower stream, open long enough to be seen open.
+    if (body.stream && (body as { user?: string }).user === "hold")
+      return { events: wordStream(["a", "b", "c", "d"], body.model), eventDelayMs: 100 };
     if (body.stream) return { events: wordStream(["a", "b", "c"], body.model) };
     return {
       body: {
@@ -127,6 +130,18 @@ test("after known traffic, /metrics counts requests by route/model/status, sums 
     "gen_ai_client_token_usage",
   ])
     assertHistogramsConsistent(all, name);
+});
+
+test("a stream is counted open while it relays, and no longer once it ended", async () => {
+  const stream = await gateway
+    .client()
+    .chat.completions.create({ model: GLM, messages: [{ role: "user", content: "hi" }], stream: true, user: "hold" });
+  const chunks = stream[Symbol.asyncIterator]();
+  assert.equal((await chunks.next()).done, false);
+  assert.equal(total(await samples(), "openclaw_open_streams"), 1);
+  while (!(await chunks.next()).done);
+  const ended = await eventually(samples, (now) => total(now, "openclaw_open_streams") === 0);
+  assert.equal(total(ended, "openclaw_open_streams"), 0);
 });
 
 test("a model the catalog does not know is labelled other, so clients cannot mint label values", async () => {
