@@ -47,6 +47,7 @@ export async function createBenchState(upstreamUrl: string, redisUrl?: string): 
         maxConnectionsPerClient: 4096,
         upstreamMaxConnections: 4096,
       },
+      ...(process.env.BENCH_METRICS === "off" ? { metrics: { enabled: false } } : {}),
     },
   });
   await runCli(state, ["models", "list"]); // warm the catalog cache, as a user's gateway would have it

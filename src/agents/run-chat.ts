@@ -17,7 +17,19 @@ export interface RunChatOptions {
   onDecision?: (decision: RoutingDecision) => void;
   /** Called when an attested enclave (end-to-end encryption) serves the answer, with its receipt. */
   onReceipt?: CallOptions["onReceipt"];
+  /** Called as each upstream attempt starts; what it returns, when the attempt ends (a stream's: at its first chunk). */
+  onAttempt?: (attempt: AttemptStart) => AttemptEnd | undefined;
 }
+
+/** One upstream attempt, for whoever times or traces it. */
+export interface AttemptStart {
+  ref: ModelRef;
+  operation: "chat";
+  stream: boolean;
+  /** The body sent, without `model`. */
+  request: object;
+}
+export type AttemptEnd = (outcome: { error?: unknown; result?: unknown }) => void;
 
 type Call<T> = (ref: ModelRef, apiKey: string | undefined, signal: AbortSignal | undefined) => Promise<T>;
 /** Keeps an attempt's result linked to the client's signal for as long as it needs it, then calls `release`. */
@@ -90,6 +102,7 @@ async function withFallbacks<T>(
   chain: ModelRef[],
   options: RunChatOptions,
   firstByte: boolean,
+  request: object,
   call: Call<T>,
   hold: Hold<T> = releaseNow,
 ) {
@@ -109,7 +122,15 @@ async function withFallbacks<T>(
           );
         }
         const budgetMs = firstByte ? (routing?.firstByteTimeoutMs ?? 0) : 0;
-        const result = await attempt(call, ref, credential?.secret, signal, budgetMs, hold);
+        const ended = options.onAttempt?.({ ref, operation: "chat", stream: firstByte, request });
+        let result: T;
+        try {
+          result = await attempt(call, ref, credential?.secret, signal, budgetMs, hold);
+        } catch (error) {
+          ended?.({ error });
+          throw error;
+        }
+        ended?.({ result });
         routing?.cooldowns.succeeded(ref.ref);
         return { ref, result };
       } catch (error) {
@@ -151,6 +172,7 @@ export function streamChat(
     chain,
     options,
     true,
+    request,
     (ref, apiKey, signal) =>
       runtime
         .provider(ref.provider)
@@ -166,7 +188,7 @@ export function completeChat(
   options: RunChatOptions = {},
 ) {
   // No first-byte budget: a non-streamed answer's first byte is its last (upstreamTimeoutMs bounds it).
-  return withFallbacks<ChatCompletion>(runtime, chain, options, false, (ref, apiKey, signal) =>
+  return withFallbacks<ChatCompletion>(runtime, chain, options, false, request, (ref, apiKey, signal) =>
     runtime
       .provider(ref.provider)
       .chat({ ...request, model: ref.modelId } as ChatCompletionRequest, { apiKey, signal, onReceipt: options.onReceipt }),

@@ -26,6 +26,8 @@ export class GatewayAuth {
   private shared: SharedFailures | undefined;
   /** Virtual keys (`ock_…`), when the gateway has a key store: a live view, reloaded when the keys change. */
   keys: { readonly current: KeyIndex } | undefined;
+  /** Told of each request a lockout refuses (for the metrics). */
+  onLockedOut: ((global: boolean) => void) | undefined;
 
   constructor(
     secret: string,
@@ -74,6 +76,7 @@ export class GatewayAuth {
     const limiter = this.rateLimit?.exemptLoopback && client === LOOPBACK_CLIENT ? undefined : this.limiter;
     const verdict = limiter?.check(client);
     if (verdict?.locked) {
+      this.onLockedOut?.(verdict.global);
       throw new RateLimitError(
         verdict.global
           ? "too many failed authentication attempts on this gateway; try again later"

@@ -7,6 +7,8 @@ import type { StateStore } from "../store/state-store.js";
 import type { GatewayAuth } from "./auth.js";
 import { MAX_IDENTIFIER_LENGTH } from "./http.js";
 import type { Caller, GatewayKeys } from "./key-guard.js";
+import type { AttemptInfo, GatewayObserver } from "./observability/observer.js";
+import type { RequestObservation } from "./observability/request-observation.js";
 
 export interface GatewayContext {
   /** Replaced as a whole when the config or the credentials change (requests in flight keep theirs). */
@@ -24,6 +26,8 @@ export interface GatewayContext {
   keys?: GatewayKeys;
   /** Retries, first-byte budget and cooldowns for model calls (gateway.routing). */
   routing?: RoutingPolicy;
+  /** Metrics and traces (see observability/start.ts); absent until loaded after listen, and when both are off. */
+  observer?: GatewayObserver;
 }
 
 export interface ClientLimits {
@@ -79,11 +83,19 @@ export function logFallbacks(ctx: GatewayContext) {
     ctx.logger.warn({ model: failed.ref, next: next.ref, error: error.message }, "model failed before its first byte; falling back");
 }
 
-/** Options for a model call: the client's signal, the routing policy, and a log line per routing decision. */
-export function runOptions(ctx: GatewayContext, signal: AbortSignal, requestId: string) {
+/**
+ * Options for a model call: the client's signal, the routing policy, a log line (and a metric) per
+ * routing decision, and the request's observation of each attempt (upstream time, metrics, spans).
+ */
+export function runOptions(ctx: GatewayContext, signal: AbortSignal, entry: { requestId: string; observation: RequestObservation }) {
+  const { requestId, observation } = entry;
   return {
     signal,
     ...(ctx.routing ? { routing: ctx.routing } : {}),
-    onDecision: (decision: RoutingDecision) => ctx.logger.warn({ requestId, ...decision }, `routing: ${decision.decision}`),
+    onDecision: (decision: RoutingDecision) => {
+      ctx.observer?.decision(decision);
+      ctx.logger.warn({ requestId, ...decision }, `routing: ${decision.decision}`);
+    },
+    onAttempt: (attempt: AttemptInfo) => observation.attempt(attempt),
   };
 }

@@ -17,6 +17,8 @@ export interface GatewayKeys {
   now: () => number;
   /** Apply a change made through the store now (the operator routes), not at the next watch event. */
   reload?: () => Promise<void>;
+  /** Told of each refusal by a limit (requests, tokens, parallel, budget), for the metrics. */
+  onRejected?: (limit: string) => void;
 }
 
 /** Usage as the ledger row has it: `total_tokens` when reported, else prompt + completion. */
@@ -85,6 +87,7 @@ export async function admitKey(
     now: now(),
   });
   if (!admission.ok) {
+    keys.onRejected?.(admission.limit);
     if (admission.limit === "budget")
       throw new RateLimitError(`${admission.message}; ask the gateway's operator to raise it`, {
         type: "insufficient_quota",

@@ -1,6 +1,9 @@
+import type { IncomingMessage } from "node:http";
 import type { GatewayContext, RouteHandler } from "./context.js";
+import type { Caller } from "./key-guard.js";
 import { handleChatCompletions } from "./routes/chat-completions.js";
 import { handleEmbeddings } from "./routes/embeddings.js";
+import { authenticateScrape, handleMetrics, metricsDisabledBy } from "./routes/metrics.js";
 import { handleGetModel, handleListModels } from "./routes/models.js";
 import { handleCreateKey, handleGetKey, handleListKeys, handleRevokeKey, handleUpdateKey, handleUsage } from "./routes/operator.js";
 import { handleCreateResponse, handleDeleteResponse, handleGetResponse } from "./routes/responses.js";
@@ -14,6 +17,8 @@ export interface Route {
   operatorOnly?: boolean;
   /** It authenticates its callers itself (the dashboard: a page, a sign-in form, a session cookie); no bearer check first. */
   ownAuth?: boolean;
+  /** Its own check of the bearer instead of the gateway's (which it may fall back to). */
+  authenticate?: (ctx: GatewayContext, request: IncomingMessage) => Caller;
 }
 
 const chatSurface = (ctx: GatewayContext) =>
@@ -29,6 +34,7 @@ const ROUTES: Record<string, Route> = {
   "/v1/embeddings": { methods: { POST: handleEmbeddings }, enabledBy: chatSurface },
   "/v1/openclaw/usage": { methods: { GET: handleUsage }, operatorOnly: true },
   "/v1/openclaw/keys": { methods: { GET: handleListKeys, POST: handleCreateKey }, operatorOnly: true },
+  "/metrics": { methods: { GET: handleMetrics }, operatorOnly: true, authenticate: authenticateScrape, enabledBy: metricsDisabledBy },
 };
 
 const KEY_ROUTE: Route = {

@@ -6,6 +6,7 @@ import type { ClientLimits, GatewayContext, RequestLog } from "./context.js";
 import { abortOnClientClose, ClientAbortError, MethodNotAllowedError, sendError, sendJson, setBodySettings } from "./http.js";
 import { REQUEST_ID_HEADER, requestIdOf } from "./logging/request-id.js";
 import { logRequestWhenDone } from "./logging/request-line.js";
+import { timedMessages } from "./observability/timed-http.js";
 import { attachResponsesWebSocket, type ResponsesWebSockets } from "./responses-ws/attach.js";
 
 type RouteTable = typeof import("./route-table.js");
@@ -99,7 +100,7 @@ export function createGatewayServer(ctx: GatewayContext): GatewayServer {
     if (!route) throw new NotFoundError(`no such endpoint: ${method} ${path}`, { code: "unknown_url" });
     const handler = route.methods[method];
     if (!handler) throw new MethodNotAllowedError(method, path, Object.keys(route.methods));
-    const caller = route.ownAuth ? null : ctx.auth.check(request);
+    const caller = route.ownAuth ? null : route.authenticate ? route.authenticate(ctx, request) : ctx.auth.check(request);
     if (caller) log.key = caller.id;
     if (caller && route.operatorOnly)
       throw new PermissionError(`${path} is for the gateway's operator: use the gateway token, not an API key`, {
@@ -121,6 +122,7 @@ export function createGatewayServer(ctx: GatewayContext): GatewayServer {
       headersTimeout: limits.headersTimeoutMs,
       requestTimeout: limits.requestTimeoutMs,
       connectionsCheckingInterval: checkingInterval(limits),
+      ...timedMessages,
     },
     (request, response) => {
       const started = performance.now();

@@ -13,6 +13,7 @@ import { InMemoryKeyLimiter } from "../../gateway/limits/key-limiter.js";
 import { buildLiveSettings, fingerprint, watchFiles } from "../../gateway/live-settings.js";
 import { createLogger, type LogOptions } from "../../gateway/logger.js";
 import { logFilePath } from "../../gateway/logging/log-file.js";
+import { ensureObserver } from "../../gateway/observability/start.js";
 import { localUrl, removeGatewayRecord, writeGatewayRecord } from "../../gateway/runtime-record.js";
 import { applyTimeouts, createGatewayServer, loadRoutes } from "../../gateway/server.js";
 import { assertServable } from "../../gateway/startup-check.js";
@@ -233,6 +234,8 @@ export async function runGateway(options: GatewayOptions, verbose: boolean): Pro
   }).catch((error: Error) => logger.warn({ err: error.message }, "could not record the gateway for `openclaw gateway status`"));
   // Listening and announced: now the route handlers (see loadRoutes).
   loadRoutes().catch((error: Error) => logger.error({ err: error.message }, "could not load the route handlers"));
+  // Metrics and traces load after listening too, and only when on (prom-client, OpenTelemetry).
+  ensureObserver(ctx).catch((error: Error) => logger.error({ err: error.message }, "could not start metrics or traces"));
 
   let stopping = false;
   let cut = false;
@@ -257,6 +260,8 @@ export async function runGateway(options: GatewayOptions, verbose: boolean): Pro
       // wait for them (bounded), then close the store, which writes what is queued.
       // An OAuth refresh in flight carries the only live refresh token (Chutes rotates them): let it land.
       void Promise.all([settled(HANDLER_SETTLE_MS), ctx.runtime.settleRefreshes()])
+        // Spans still queued leave now (the exporter's own time-out bounds it).
+        .then(() => ctx.observer?.close())
         .then(() => store.close())
         .then(() => redis?.close())
         .then(() => recorded)

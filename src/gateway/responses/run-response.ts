@@ -198,7 +198,7 @@ export async function completeResponseTurn(
     ctx.runtime,
     chain,
     { ...fields, messages },
-    { ...runOptions(ctx, signal, entry.requestId), ...(turn.onReceipt ? { onReceipt: turn.onReceipt } : {}) },
+    { ...runOptions(ctx, signal, entry), ...(turn.onReceipt ? { onReceipt: turn.onReceipt } : {}) },
   );
   log.model = ref.ref;
   entry.use(ref);
@@ -234,7 +234,7 @@ export async function streamResponseTurn(ctx: GatewayContext, turn: ResponseTurn
     ctx.runtime,
     chain,
     { ...fields, messages, stream_options: { include_usage: true } },
-    { ...runOptions(ctx, signal, entry.requestId), ...(turn.onReceipt ? { onReceipt: turn.onReceipt } : {}) },
+    { ...runOptions(ctx, signal, entry), ...(turn.onReceipt ? { onReceipt: turn.onReceipt } : {}) },
   );
   log.model = ref.ref;
   entry.use(ref);

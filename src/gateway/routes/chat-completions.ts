@@ -33,7 +33,14 @@ async function price(ctx: GatewayContext, ref: ModelRef, usage: Usage | null): P
 }
 
 export const handleChatCompletions: RouteHandler = (ctx, request, response, log, caller) =>
-  withLedgerEntry(ctx, log, "chat.completions", (entry) => chatCompletions(ctx, request, response, log, entry, caller), caller?.id);
+  withLedgerEntry(
+    ctx,
+    log,
+    "chat.completions",
+    (entry) => chatCompletions(ctx, request, response, log, entry, caller),
+    caller?.id,
+    request,
+  );
 
 async function chatCompletions(
   ctx: GatewayContext,
@@ -61,7 +68,7 @@ async function chatCompletions(
   const channel = header(request, "x-openclaw-message-channel");
   const record = async (ref: ModelRef, fields: Pick<TurnRecord, "output" | "usage" | "status"> & { error?: string }) => {
     const cost = await price(ctx, ref, fields.usage);
-    entry.record(fields.status, fields.usage, cost, fields.error);
+    entry.record(fields.status, fields.usage, cost, fields.error, fields.output);
     if (session.key === null) return;
     ctx.store.recordTurn({
       sessionKey: session.key,
@@ -93,7 +100,7 @@ async function chatCompletions(
       ctx.runtime,
       chain,
       { ...fields, messages },
-      { ...runOptions(ctx, signal, entry.requestId), onReceipt },
+      { ...runOptions(ctx, signal, entry), onReceipt },
     );
     log.model = ref.ref;
     entry.use(ref);
@@ -107,7 +114,7 @@ async function chatCompletions(
   // Always ask the upstream for usage: accounting needs real numbers, not zeros.
   const upstreamBody = { ...fields, messages, stream_options: { ...body.stream_options, include_usage: true } };
   const { ref, result: stream } = await streamChat(ctx.runtime, chain, upstreamBody, {
-    ...runOptions(ctx, signal, entry.requestId),
+    ...runOptions(ctx, signal, entry),
     onReceipt,
   });
   log.model = ref.ref;

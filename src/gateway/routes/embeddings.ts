@@ -10,6 +10,7 @@ import type { EmbeddingsRequest } from "../../shared/wire.js";
 import { type GatewayContext, header, type RouteHandler } from "../context.js";
 import { abortOnClientClose, bodyBytesOf, expectObject, readJsonBody, sendJson } from "../http.js";
 import { admitKey, applyGrantHeaders, checkAgentScope, scopeChain } from "../key-guard.js";
+import type { RequestObservation } from "../observability/request-observation.js";
 import { withLedgerEntry } from "./request-ledger.js";
 
 const isTokens = (value: unknown): value is number[] =>
@@ -71,10 +72,11 @@ export const handleEmbeddings: RouteHandler = (ctx, request, response, log, call
       entry.use(ref);
       entry.grant = await admitKey(ctx.keys, caller, { bodyBytes: bodyBytesOf(request), maxOutputTokens: undefined });
       applyGrantHeaders(response, entry.grant);
-      const usage = await embed(ctx, ref, body, response);
+      const usage = await embed(ctx, ref, body, response, entry.observation);
       entry.record("ok", usage, costOf(usage, (await ctx.runtime.findModel(ref))?.cost));
     },
     caller?.id,
+    request,
   );
 
 async function embed(
@@ -82,6 +84,7 @@ async function embed(
   ref: ModelRef,
   body: EmbeddingsRequest,
   response: ServerResponse,
+  observation: RequestObservation,
 ): Promise<{ prompt_tokens: number; total_tokens: number }> {
   const credential = await ctx.runtime.freshCredential(ref.provider);
   const provider = ctx.runtime.provider(ref.provider);
@@ -94,7 +97,15 @@ async function embed(
   const signal = abortOnClientClose(response);
   const wantsBase64 = body.encoding_format === "base64";
   // Ask for floats and encode ourselves: upstreams that ignore base64 would break the SDK's default.
-  const result = await provider.embed({ ...body, model: ref.modelId, encoding_format: "float" }, { apiKey: credential?.secret, signal });
+  const ended = observation.attempt({ ref, operation: "embeddings", stream: false });
+  let result: Awaited<ReturnType<typeof provider.embed>>;
+  try {
+    result = await provider.embed({ ...body, model: ref.modelId, encoding_format: "float" }, { apiKey: credential?.secret, signal });
+  } catch (error) {
+    ended({ error });
+    throw error;
+  }
+  ended({ result });
   const data = (result.data ?? []).map((item, index) => {
     const vector = typeof item.embedding === "string" ? decodeFloat32Base64(item.embedding) : item.embedding;
     return { object: "embedding" as const, index: item.index ?? index, embedding: wantsBase64 ? encodeFloat32Base64(vector) : vector };

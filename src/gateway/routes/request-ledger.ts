@@ -1,3 +1,4 @@
+import type { IncomingMessage } from "node:http";
 import type { ContentSetting } from "../../agents/session.js";
 import type { ModelRef } from "../../models/model-ref.js";
 import { isOpenClawError } from "../../shared/errors.js";
@@ -5,8 +6,13 @@ import type { RequestRecord } from "../../store/usage-ledger.js";
 import type { GatewayContext, RequestLog } from "../context.js";
 import { ClientAbortError } from "../http.js";
 import type { KeyGrant } from "../key-guard.js";
+import { RequestObservation } from "../observability/request-observation.js";
+import type { RequestTiming } from "../observability/request-timing.js";
 
 export { requestIdOf } from "../logging/request-id.js";
+
+type ObservedRequest = Pick<IncomingMessage, "headers"> & { timing?: RequestTiming };
+const NO_REQUEST: ObservedRequest = { headers: {} };
 
 export function contentSetting(ctx: GatewayContext): ContentSetting {
   return ctx.runtime.config.gateway?.sessions?.content ?? "keyed";
@@ -37,20 +43,26 @@ export class LedgerEntry {
   grant: KeyGrant | undefined;
   private model: ModelRef | null = null;
   private recorded = false;
+  /** Its timing (upstream vs overhead), attempts and end, for the overhead header, metrics and traces. */
+  readonly observation: RequestObservation;
 
   constructor(
     private readonly ctx: GatewayContext,
     private readonly log: RequestLog,
     private readonly endpoint: string,
+    /** The HTTP request (its timing and trace headers); a WebSocket turn has none of its own. */
+    request: ObservedRequest = NO_REQUEST,
   ) {
     this.requestId = log.requestId;
+    this.observation = new RequestObservation(ctx.observer, request, endpoint, this.requestId);
   }
 
   use(ref: ModelRef): void {
     this.model = ref;
   }
 
-  record(status: RequestRecord["status"], usage: UsageLike | null, cost: number | null, error?: string): void {
+  /** `output` (the answer) is only for traces that capture content. */
+  record(status: RequestRecord["status"], usage: UsageLike | null, cost: number | null, error?: string, output?: unknown): void {
     if (this.recorded) return;
     this.recorded = true;
     // One figure for the ledger and the budget; a stream's usage is the one the relay saw at its end.
@@ -60,7 +72,7 @@ export class LedgerEntry {
       this.log.tokensOut = usage.completion_tokens;
     }
     if (cost !== null) this.log.cost = cost;
-    this.ctx.store.recordRequest({
+    const row: RequestRecord = {
       requestId: this.requestId,
       at: this.at,
       agentId: this.agentId,
@@ -77,11 +89,14 @@ export class LedgerEntry {
       latencyMs: Math.round((performance.now() - this.started) * 100) / 100,
       sessionKey: this.sessionKey,
       stream: this.stream,
-    });
+    };
+    this.ctx.store.recordRequest(row);
+    this.observation.ended(row, this.model, output);
   }
 
   /** A request that threw before recording itself: an error (or the client gone), with what was known. */
   recordFailure(error: unknown): void {
+    this.observation.failed(error);
     if (error instanceof ClientAbortError) this.record("aborted", null, null);
     else this.record("error", null, null, isOpenClawError(error) ? error.message : "internal error");
   }
@@ -94,8 +109,9 @@ export async function withLedgerEntry(
   endpoint: string,
   run: (entry: LedgerEntry) => Promise<void>,
   keyId: string | null = null,
+  request?: ObservedRequest,
 ): Promise<void> {
-  const entry = new LedgerEntry(ctx, log, endpoint);
+  const entry = new LedgerEntry(ctx, log, endpoint, request);
   entry.keyId = keyId;
   try {
     await run(entry);

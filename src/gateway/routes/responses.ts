@@ -62,6 +62,7 @@ export const handleCreateResponse: RouteHandler = (ctx, request, response, log, 
       await streamResponseTurn(ctx, turn, sink);
     },
     caller?.id,
+    request,
   );
 
 export const handleGetResponse: RouteHandler = async (ctx, request, response) => {

@@ -1,4 +1,5 @@
 import { randomBytes, X509Certificate } from "node:crypto";
+import { publishAttestation } from "../../../../shared/attestation-events.js";
 import type { TeeInstanceEvidence } from "../wire.js";
 import { type HttpOptions, quoteUpstream } from "./bounded-fetch.js";
 import { createChutesTeeApi } from "./chutes-tee-api.js";
@@ -200,6 +201,7 @@ export function createTeeAttestor(options: TeeAttestorOptions): TeeAttestor {
         flight = verify(chute)
           .catch((error: unknown) => unexpected(chute, error, now(), failureTtlMs))
           .then((report) => {
+            publishAttestation({ provider: "chutes", result: report.ok ? "verified" : report.error ? "unavailable" : "failed" });
             reports.delete(chute);
             if (reports.size >= maxCached) reports.delete(reports.keys().next().value!);
             reports.set(chute, report);
