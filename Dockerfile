@@ -2,10 +2,9 @@
 FROM node:22-bookworm-slim AS build
 WORKDIR /app
 RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
-COPY package.json package-lock.json ./
-RUN npm ci --ignore-scripts && npm rebuild better-sqlite3
 COPY . .
-RUN npm run build && npm prune --omit=dev
+# npm ci builds (prepare: TypeScript and the dashboard), then the dev tools go.
+RUN npm ci && npm prune --omit=dev
 
 FROM node:22-bookworm-slim
 WORKDIR /app
