@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { openPostgresBackends, type PostgresBackends } from "../src/store/postgres/index.js";
 import type { TurnRecord } from "../src/store/session-store.js";
-import type { RequestRecord } from "../src/store/usage-ledger.js";
+import { requestRecord } from "./helpers/ledger.js";
 import { type PostgresServer, startPostgres } from "./helpers/postgres-server.js";
 import { after, before, test } from "./helpers/test.js";
 import { eventually } from "./helpers/wait.js";
@@ -21,24 +21,7 @@ after(async () => {
 const MINUTE = 60_000;
 const START = Math.floor(Date.now() / MINUTE) * MINUTE - 10 * MINUTE;
 
-const row = (at: number, fields: Partial<RequestRecord> = {}): RequestRecord => ({
-  requestId: `req_${at}_${Math.random()}`,
-  at,
-  agentId: "main",
-  keyId: null,
-  model: "chutes/a",
-  provider: "chutes",
-  endpoint: "chat.completions",
-  status: "ok",
-  promptTokens: 10,
-  completionTokens: 5,
-  cachedTokens: null,
-  cost: 0.001,
-  latencyMs: 100,
-  sessionKey: null,
-  stream: false,
-  ...fields,
-});
+const row = requestRecord;
 
 test("requestSeries on PostgreSQL: totals and nearest-rank p50/p99 per bucket, empty buckets as zeros", async () => {
   const store = backends.state;

@@ -7,7 +7,7 @@ import { SqliteStore } from "../src/store/sqlite-store.js";
 import type { RequestRecord } from "../src/store/usage-ledger.js";
 import { WorkerStore } from "../src/store/worker-store.js";
 import { createTestState, type TestState } from "./helpers/cli.js";
-import { readTable } from "./helpers/ledger.js";
+import { readTable, requestRecord } from "./helpers/ledger.js";
 import { afterEach, beforeEach, test } from "./helpers/test.js";
 
 let state: TestState;
@@ -21,22 +21,8 @@ const DAY = 86_400_000;
 const DAY1 = Math.floor(Date.now() / DAY) * DAY - 2 * DAY;
 const DAY2 = DAY1 + DAY;
 
-const row = (fields: Partial<RequestRecord> & Pick<RequestRecord, "requestId" | "at">): RequestRecord => ({
-  agentId: "main",
-  keyId: null,
-  model: "chutes/a",
-  provider: "chutes",
-  endpoint: "chat.completions",
-  status: "ok",
-  promptTokens: 10,
-  completionTokens: 5,
-  cachedTokens: null,
-  cost: 0.001,
-  latencyMs: 100,
-  sessionKey: null,
-  stream: false,
-  ...fields,
-});
+const row = ({ at, ...fields }: Partial<RequestRecord> & Pick<RequestRecord, "requestId" | "at">): RequestRecord =>
+  requestRecord(at, fields);
 
 const SEED: RequestRecord[] = [
   row({ requestId: "r1", at: DAY1 + 1, keyId: "keyA", latencyMs: 10, cachedTokens: 4 }),

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import path from "node:path";
 import { SqliteStore } from "../src/store/sqlite-store.js";
-import type { RequestRecord } from "../src/store/usage-ledger.js";
 import { WorkerStore } from "../src/store/worker-store.js";
 import { createTestState, type TestState } from "./helpers/cli.js";
+import { requestRecord } from "./helpers/ledger.js";
 import { afterEach, beforeEach, test } from "./helpers/test.js";
 
 let state: TestState;
@@ -16,24 +16,7 @@ const MINUTE = 60_000;
 // Recent (the writer's retention pass keeps them), on a minute boundary.
 const START = Math.floor(Date.now() / MINUTE) * MINUTE - 10 * MINUTE;
 
-const row = (at: number, fields: Partial<RequestRecord> = {}): RequestRecord => ({
-  requestId: `req_${at}_${Math.random()}`,
-  at,
-  agentId: "main",
-  keyId: null,
-  model: "chutes/a",
-  provider: "chutes",
-  endpoint: "chat.completions",
-  status: "ok",
-  promptTokens: 10,
-  completionTokens: 5,
-  cachedTokens: null,
-  cost: 0.001,
-  latencyMs: 100,
-  sessionKey: null,
-  stream: false,
-  ...fields,
-});
+const row = requestRecord;
 
 test("requestSeries buckets the ledger: totals and nearest-rank p50/p99 per bucket, empty buckets as zeros", () => {
   const store = new SqliteStore(path.join(state.stateDir, "openclaw.db"));

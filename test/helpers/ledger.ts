@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
+import type { RequestRecord } from "../../src/store/usage-ledger.js";
 
 export interface LedgerRow {
   id: number;
@@ -48,3 +49,23 @@ export function databaseFilesContain(stateDir: string, text: string): boolean {
     return existsSync(file) && readFileSync(file).includes(needle);
   });
 }
+
+/** A ledger row for store tests: a small successful chat request, with the fields a test cares about. */
+export const requestRecord = (at: number, fields: Partial<RequestRecord> = {}): RequestRecord => ({
+  requestId: `req_${at}_${Math.random()}`,
+  at,
+  agentId: "main",
+  keyId: null,
+  model: "chutes/a",
+  provider: "chutes",
+  endpoint: "chat.completions",
+  status: "ok",
+  promptTokens: 10,
+  completionTokens: 5,
+  cachedTokens: null,
+  cost: 0.001,
+  latencyMs: 100,
+  sessionKey: null,
+  stream: false,
+  ...fields,
+});
