@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { CLI, createTestState, runCli, type TestState, writeConfig } from "../test/helpers/cli.js";
+import { startPostgres } from "../test/helpers/postgres-server.js";
 import { startRedisServer } from "../test/helpers/redis-server.js";
 import { firstLine, startScript, stop } from "./processes.js";
 
@@ -28,8 +29,12 @@ export function startProxy(upstreamUrl: string) {
  * connection caps are raised so the slow-stream bench can hold its thousand streams from one
  * address; they cost nothing per request.
  */
-export async function createBenchState(upstreamUrl: string, redisUrl?: string): Promise<TestState> {
-  const state = await createTestState({ OPENCLAW_GATEWAY_TOKEN: TOKEN, ...(redisUrl ? { OPENCLAW_REDIS_URL: redisUrl } : {}) });
+export async function createBenchState(upstreamUrl: string, redisUrl?: string, databaseUrl?: string): Promise<TestState> {
+  const state = await createTestState({
+    OPENCLAW_GATEWAY_TOKEN: TOKEN,
+    ...(redisUrl ? { OPENCLAW_REDIS_URL: redisUrl } : {}),
+    ...(databaseUrl ? { OPENCLAW_DATABASE_URL: databaseUrl } : {}),
+  });
   await writeConfig(state, {
     models: {
       providers: {
@@ -88,12 +93,17 @@ export async function withUpstream<T>(
   // BENCH_REDIS=1: a real redis-server, and the gateway's limits, lockouts and cooldowns shared through it.
   const redis = process.env.BENCH_REDIS === "1" ? await startRedisServer() : undefined;
   if (redis) console.log(`  (shared state on Redis ${redis.url})`);
-  const state = await createBenchState(upstream.url, redis?.url);
+  // BENCH_POSTGRES=1: a real PostgreSQL holds the ledger, keys and stored responses instead of SQLite.
+  const postgres = process.env.BENCH_POSTGRES === "1" ? await startPostgres() : undefined;
+  const databaseUrl = postgres ? await postgres.createDatabase("bench") : undefined;
+  if (postgres) console.log(`  (records in PostgreSQL on port ${postgres.port})`);
+  const state = await createBenchState(upstream.url, redis?.url, databaseUrl);
   try {
     return await body(upstream.url, state, upstream.child.pid as number);
   } finally {
     await stop(upstream.child);
     await redis?.stop();
+    await postgres?.destroy();
     await state.cleanup();
   }
 }

@@ -24,7 +24,8 @@ before(async () => {
   await writeConfig(state, {
     models: { providers: { chutes: { baseUrl: chutes.url, embeddingsBaseUrl: chutes.url } } },
     agents: { defaults: { model: { primary: "chutes/zai-org/GLM-4.7-TEE" } } },
-    gateway: { http: { maxUpstreamBodyBytes: CAP } },
+    // One upstream answer per request: a 500 would otherwise be retried, and each retry's buffers add up.
+    gateway: { http: { maxUpstreamBodyBytes: CAP }, routing: { retries: 0 } },
   });
   gateway = await startGateway(state);
   client = gateway.client();

@@ -21,7 +21,8 @@ const ANSI = new RegExp(`${"\u001b"}\\[[0-9;]*m`, "g");
 
 /** The gateway in a real pseudo-terminal, with colours allowed (the test env turns them off). */
 function gatewayInTerminal(args: string[] = []) {
-  const { NO_COLOR: _noColor, ...env } = state.env;
+  // A person's terminal: Node also takes colours away when `CI` is set (as CI runs this suite).
+  const { NO_COLOR: _noColor, CI: _ci, ...env } = state.env;
   return spawnCliInPty(["gateway", "--port", "0", ...args], { ...env, OPENCLAW_GATEWAY_TOKEN: GATEWAY_TOKEN, TERM: "xterm-256color" });
 }
 
