@@ -10,6 +10,8 @@ const SECRETS = {
   queryKey: "FAKEquerykey0123456789ijkl",
   oauthKey: "FAKEoauthkey0123456789mnop",
   envUrlPass: "FAKEenvurlpassword0123qrst",
+  redisPass: "FAKEredispassword0123uvwx",
+  postgresPass: "FAKEpostgrespassword01yzab",
 };
 
 let state: TestState;
@@ -33,6 +35,9 @@ test("config get redacts unrecognised credential headers and credentials inside 
         chutes: { oauth: { baseUrl: `https://idp.example.com/?key=${SECRETS.oauthKey}` } },
       },
     },
+    gateway: {
+      state: { redis: `redis://:${SECRETS.redisPass}@redis:6379`, postgres: `postgres://openclaw:${SECRETS.postgresPass}@db/openclaw` },
+    },
   });
   for (const args of [
     ["config", "get"],
@@ -50,6 +55,7 @@ test("config get redacts unrecognised credential headers and credentials inside 
   assert.deepEqual(azure.headers, { "X-Custom-Auth": "…wxyz", "Ocp-Apim-Subscription-Key": "…abcd", "X-Title": "my app" });
   assert.equal(shown.models.providers.chutes.oauth.baseUrl, "https://idp.example.com/?key=…mnop");
   assert.equal(shown.env.PROXY_URL, "http://proxy:…qrst@10.0.0.1:3128");
+  assert.deepEqual(shown.gateway.state, { redis: "redis://:…uvwx@redis:6379", postgres: "postgres://openclaw:…yzab@db/openclaw" });
 });
 
 test("config set refuses those literals, leaves the file alone, and accepts ${VAR} references", async () => {
@@ -62,6 +68,8 @@ test("config set refuses those literals, leaves the file alone, and accepts ${VA
     ["models.providers.azure.baseUrl", `https://${SECRETS.userPass}@llm.example.com/v1`],
     ["models.providers.azure.embeddingsBaseUrl", `https://emb.example.com/v1?key=${SECRETS.queryKey}`],
     ["models.providers.chutes.oauth.baseUrl", `https://idp.example.com/?access_token=${SECRETS.oauthKey}`],
+    ["gateway.state.redis", `redis://:${SECRETS.redisPass}@redis:6379`],
+    ["gateway.state.postgres", `postgres://openclaw:${SECRETS.postgresPass}@db/openclaw`],
   ] as const) {
     const refused = await set(path, value);
     assert.notEqual(refused.code, 0, `${path} was accepted`);
@@ -77,6 +85,7 @@ test("config set refuses those literals, leaves the file alone, and accepts ${VA
   assert.equal((await set("models.providers.azure.baseUrl", "https://llm.example.com/v1?key=${AZURE_KEY}")).code, 0);
   assert.equal((await set("models.providers.azure.headers.X-Title", "my app")).code, 0);
   assert.equal((await set("models.providers.azure.embeddingsBaseUrl", "https://emb.example.com/v1?region=eu")).code, 0);
+  assert.equal((await set("gateway.state.postgres", "postgres://openclaw:${PGPASSWORD}@db/openclaw")).code, 0);
   const shown = JSON.parse((await runCli(state, ["config", "get", "models.providers.azure", "--json"])).stdout);
   assert.equal(shown.baseUrl, "https://llm.example.com/v1?key=${AZURE_KEY}");
 });

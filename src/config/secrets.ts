@@ -66,7 +66,9 @@ function redactedForm(text: string, path: readonly PathKey[]): string | undefine
     // `DATABASE_URL=postgres://user:pass@host`: a URL variable may carry credentials too.
     return /^[a-z][a-z0-9+.-]*:\/\//i.test(text) ? redactUrlCredentials(text) : undefined;
   }
-  if (URL_KEY.test(last)) return redactUrlCredentials(text);
+  // `gateway.state.redis` / `.postgres` are connection URLs too (`postgres://user:pass@db`).
+  if (URL_KEY.test(last) || (path[0] === "gateway" && path[1] === "state" && (last === "redis" || last === "postgres")))
+    return redactUrlCredentials(text);
   const secret = path[path.length - 2] === "headers" ? SECRET_HEADER.test(last) : SECRET_KEYS.has(last);
   return secret && isLiteral(text) ? redactSecret(text) : undefined;
 }
