@@ -11,7 +11,32 @@ import { Pool } from "undici";
  * Usage: bare-proxy.ts UPSTREAM_ORIGIN. Prints its URL on stdout.
  */
 const origin = process.argv[2];
-if (!origin) throw new Error("usage: bare-proxy.ts UPSTREAM_ORIGIN");
+if (!origin) throw new Error("usage: bare-proxy.ts UPSTREAM_ORIGIN [--read-usage]");
+/**
+ * `--read-usage`: a second reference for streams, the least a relay that accounts for streamed
+ * usage must add to the byte relay: split the SSE text into events and parse each one's JSON (the
+ * usage comes in the last). The bytes still pass unchanged; nothing is checked, fixed or renamed.
+ */
+const READ_USAGE = process.argv[3] === "--read-usage";
+
+class UsageReader {
+  private readonly decoder = new TextDecoder();
+  private rest = "";
+  usage: unknown;
+
+  push(bytes: Uint8Array): void {
+    const text = this.rest + this.decoder.decode(bytes, { stream: true });
+    let start = 0;
+    for (let end = text.indexOf("\n\n"); end >= 0; end = text.indexOf("\n\n", start)) {
+      const event = text.slice(start, end);
+      start = end + 2;
+      if (!event.startsWith("data: ") || event === "data: [DONE]") continue;
+      const chunk = JSON.parse(event.slice(6)) as { usage?: unknown };
+      if (chunk.usage) this.usage = chunk.usage;
+    }
+    this.rest = text.slice(start);
+  }
+}
 // As many upstream connections as streams held (the slow-stream bench holds a thousand); the
 // gateway's own cap is raised to match in the bench config.
 const pool = new Pool(origin, { connections: 4096, keepAliveTimeout: 30_000 });
@@ -41,7 +66,11 @@ const server = createServer((request, response) => {
         return;
       }
       response.writeHead(upstream.statusCode, { "content-type": type });
-      for await (const chunk of upstream.body) if (!response.write(chunk)) await once(response, "drain");
+      const usage = READ_USAGE ? new UsageReader() : undefined;
+      for await (const chunk of upstream.body) {
+        usage?.push(chunk);
+        if (!response.write(chunk)) await once(response, "drain");
+      }
       response.end();
     } catch (error) {
       if (response.headersSent) response.destroy();

@@ -3,15 +3,22 @@ import { type LoadResult, type LoadTarget, runLoad } from "./load.js";
 import { median, restingRssMb, rssMb, settledCpuMs, stop } from "./processes.js";
 import { AUTH, startGateway, startProxy, withUpstream } from "./setup.js";
 
-type Side = "direct" | "proxy" | "gateway";
-const SIDES: Side[] = ["direct", "proxy", "gateway"];
-const LABEL: Record<Side, string> = { direct: "direct to upstream", proxy: "bare proxy (ceiling)", gateway: "gateway" };
+type Side = "direct" | "proxy" | "reader" | "gateway";
+const LABEL: Record<Side, string> = {
+  direct: "direct to upstream",
+  proxy: "bare proxy (ceiling)",
+  reader: "proxy reading usage",
+  gateway: "gateway",
+};
+/** The sides a scenario runs: streams add the proxy that reads usage (see bare-proxy.ts `--read-usage`). */
+const sidesOf = (scenario: Scenario): Side[] =>
+  scenario.targets.reader ? ["direct", "proxy", "reader", "gateway"] : ["direct", "proxy", "gateway"];
 
 interface Scenario {
   name: string;
   stream: boolean;
   /** The targets of a side, given the base URLs; the proxy's comparison may differ (responses: chat JSON). */
-  targets: Record<Side, LoadTarget>;
+  targets: Record<Exclude<Side, "reader">, LoadTarget> & { reader?: LoadTarget };
   proxyNote?: string;
   /** Targets the issue sets: gateway CPU per request at most this many times the proxy's. */
   cpuTarget?: number;
@@ -27,7 +34,7 @@ interface Round {
 const MESSAGES = [{ role: "user", content: "Say hello in one short sentence." }];
 const json = (value: unknown) => JSON.stringify(value);
 
-function scenarios(upstream: string, proxy: string, gateway: string): Scenario[] {
+function scenarios(upstream: string, proxy: string, reader: string, gateway: string): Scenario[] {
   const chatBody = (stream: boolean) => json({ model: "bench-model", messages: MESSAGES, stream });
   const chat = (stream: boolean): Scenario => ({
     name: stream ? "chat, streamed (20 chunks)" : "chat, JSON",
@@ -36,6 +43,7 @@ function scenarios(upstream: string, proxy: string, gateway: string): Scenario[]
     targets: {
       direct: { url: `${upstream}/chat/completions`, body: chatBody(stream), headers: {} },
       proxy: { url: `${proxy}/v1/chat/completions`, body: chatBody(stream), headers: {} },
+      ...(stream ? { reader: { url: `${reader}/v1/chat/completions`, body: chatBody(stream), headers: {} } } : {}),
       // No `user` and no session key: the default, stateless request (metadata recorded, content not kept).
       gateway: { url: `${gateway}/v1/chat/completions`, body: json({ model: "openclaw", messages: MESSAGES, stream }), headers: AUTH },
     },
@@ -79,6 +87,7 @@ const ms2 = (value: number) => `${value.toFixed(2)} ms`;
 const pct = (value: number) => `${(value * 100).toFixed(0)}%`;
 
 function printScenario(scenario: Scenario, rounds: Record<Side, Round[]>): void {
+  const SIDES = sidesOf(scenario);
   const mid = (side: Side, pick: (round: Round) => number) => median(rounds[side].map(pick));
   const rps = (side: Side) => mid(side, (r) => r.load.rps);
   const p50 = (side: Side) => mid(side, (r) => r.load.latency.p50);
@@ -104,6 +113,10 @@ function printScenario(scenario: Scenario, rounds: Record<Side, Round[]>): void 
     console.log(
       `    added time to first chunk p50: gateway ${ms2(mid("gateway", (r) => r.load.ttfb.p50) - mid("direct", (r) => r.load.ttfb.p50))}, proxy ${ms2(mid("proxy", (r) => r.load.ttfb.p50) - mid("direct", (r) => r.load.ttfb.p50))}`,
     );
+  if (rounds.reader.length > 0)
+    console.log(
+      `    gateway ÷ proxy reading usage: CPU/req ${(mid("gateway", (r) => r.cpuUs) / mid("reader", (r) => r.cpuUs)).toFixed(2)}×, throughput ${pct(rps("gateway") / rps("reader"))}; proxy reading usage ÷ bare proxy: CPU/req ${(mid("reader", (r) => r.cpuUs) / mid("proxy", (r) => r.cpuUs)).toFixed(2)}×, throughput ${pct(rps("reader") / rps("proxy"))}`,
+    );
 }
 
 /**
@@ -114,11 +127,12 @@ function printScenario(scenario: Scenario, rounds: Record<Side, Round[]>): void 
 async function printUnloadedLatency(list: Scenario[], rounds: number): Promise<void> {
   console.log("\n  Unloaded latency (1 connection, sequential requests; medians of rounds of 2 s): p50 / added p50 over direct");
   for (const scenario of list) {
-    const p50s: Record<Side, number[]> = { direct: [], proxy: [], gateway: [] };
+    const SIDES = sidesOf(scenario);
+    const p50s: Record<Side, number[]> = { direct: [], proxy: [], reader: [], gateway: [] };
     let errors = 0;
     for (let round = 0; round < rounds; round++)
       for (const side of SIDES) {
-        const load = await runLoad({ ...scenario.targets[side], connections: 1, seconds: 2 });
+        const load = await runLoad({ ...(scenario.targets[side] as LoadTarget), connections: 1, seconds: 2 });
         if (load.requests > 0) p50s[side].push(load.latency.p50);
         errors += load.errors;
       }
@@ -139,14 +153,21 @@ export async function benchGateway(options: { seconds: number; rounds: number; c
   const { seconds, rounds, connections } = options;
   await withUpstream(50, async (upstreamUrl, state, upstreamPid) => {
     const proxy = await startProxy(upstreamUrl);
+    const reader = await startProxy(upstreamUrl, true);
     const gateway = await startGateway(state);
     try {
       const startRss = rssMb(gateway.pid);
       const proxyStartRss = rssMb(proxy.child.pid as number);
-      const list = scenarios(upstreamUrl, proxy.url, gateway.url);
-      const pids: Record<Side, number | undefined> = { direct: undefined, proxy: proxy.child.pid, gateway: gateway.pid };
+      const list = scenarios(upstreamUrl, proxy.url, reader.url, gateway.url);
+      const pids: Record<Side, number | undefined> = {
+        direct: undefined,
+        proxy: proxy.child.pid,
+        reader: reader.child.pid,
+        gateway: gateway.pid,
+      };
       // Warm up every path (JIT, connection pools, catalog), then read the idle gateway.
-      for (const scenario of list) for (const side of SIDES) await runLoad({ ...scenario.targets[side], connections, seconds: 1 });
+      for (const scenario of list)
+        for (const side of sidesOf(scenario)) await runLoad({ ...(scenario.targets[side] as LoadTarget), connections, seconds: 1 });
       const idleRss = rssMb(gateway.pid);
       let peakRss = idleRss;
       let proxyPeakRss = proxyStartRss;
@@ -162,13 +183,13 @@ export async function benchGateway(options: { seconds: number; rounds: number; c
       );
       let loaderPeak = 0;
       for (const scenario of list) {
-        const results: Record<Side, Round[]> = { direct: [], proxy: [], gateway: [] };
+        const results: Record<Side, Round[]> = { direct: [], proxy: [], reader: [], gateway: [] };
         for (let round = 0; round < rounds; round++)
-          for (const side of SIDES) {
+          for (const side of sidesOf(scenario)) {
             const pid = pids[side];
             const before = pid ? await settledCpuMs(pid) : 0;
             const upstreamBefore = await settledCpuMs(upstreamPid);
-            const load = await runLoad({ ...scenario.targets[side], connections, seconds });
+            const load = await runLoad({ ...(scenario.targets[side] as LoadTarget), connections, seconds });
             const perRequest = (spent: number) => (spent * 1000) / Math.max(1, load.requests);
             loaderPeak = Math.max(loaderPeak, load.loaderCpuMs / (load.seconds * 1000));
             results[side].push({
@@ -194,6 +215,7 @@ export async function benchGateway(options: { seconds: number; rounds: number; c
       console.log("  (a shared, noisy machine: CPU/req is the steadiest figure, throughput and latency the noisiest)");
     } finally {
       await stop(gateway.child);
+      await stop(reader.child);
       await stop(proxy.child);
     }
   });

@@ -19,8 +19,8 @@ export function startUpstream(slowEvents = 50) {
 }
 
 /** The bare proxy (the ceiling) in its own process, in front of the upstream's origin. */
-export function startProxy(upstreamUrl: string) {
-  return startScript("./bare-proxy.ts", [new URL(upstreamUrl).origin]);
+export function startProxy(upstreamUrl: string, readUsage = false) {
+  return startScript("./bare-proxy.ts", [new URL(upstreamUrl).origin, ...(readUsage ? ["--read-usage"] : [])]);
 }
 
 /**
