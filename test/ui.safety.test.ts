@@ -200,3 +200,11 @@ test("an API key cannot sign in to the dashboard (operator only), and no page sh
   assert.match(listed, /ui-api-key/);
   assert.equal(listed.includes(secret), false);
 });
+
+test("query values that name Object.prototype's members are refused like any unknown value (400), never a 500", async () => {
+  for (const range of ["__proto__", "constructor", "toString", "zzz"]) {
+    const answer = await uiCall(gateway.url, session, `series?range=${range}`);
+    assert.equal(answer.status, 400, `range=${range}`);
+    assert.equal(((await answer.json()) as { error: { param: string } }).error.param, "range");
+  }
+});

@@ -114,6 +114,7 @@ export function inputToMessages(input: unknown): ChatMessage[] {
 }
 
 function chatTools(tools: unknown[] | undefined): unknown[] | undefined {
+  if (tools !== undefined && tools !== null && !Array.isArray(tools)) throw bad("tools must be a list of function tools", "tools");
   if (!tools?.length) return undefined;
   return tools.map((tool, index) => {
     const { type, name, description, parameters, strict } = (tool ?? {}) as Record<string, unknown>;

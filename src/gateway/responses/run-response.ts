@@ -67,7 +67,20 @@ export function validateResponsesRequest(body: unknown): ResponsesRequest {
   const request = expectObject<ResponsesRequest>(body);
   if (typeof request.model !== "string")
     throw new InvalidRequestError("model is required (a provider/model ref, an alias, or openclaw:<agent>)", { param: "model" });
+  checkOptional(request, "stream", "boolean");
+  checkOptional(request, "store", "boolean");
+  checkOptional(request, "background", "boolean");
+  checkOptional(request, "previous_response_id", "string");
+  if (request.tools !== undefined && request.tools !== null && !Array.isArray(request.tools))
+    throw new InvalidRequestError("tools must be a list of function tools", { param: "tools" });
   return request;
+}
+
+/** A field the gateway acts on must have its type: `stream: "true"` is refused, not read as false. */
+function checkOptional(request: object, field: string, type: "boolean" | "string"): void {
+  const value = (request as Record<string, unknown>)[field];
+  if (value !== undefined && value !== null && typeof value !== type)
+    throw new InvalidRequestError(`${field} must be a ${type}`, { param: field });
 }
 
 /** `status` then `completed_at`, as the spec prints a finished response. */

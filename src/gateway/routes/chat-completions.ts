@@ -20,6 +20,11 @@ function validate(body: unknown): ChatCompletionRequest {
     throw new InvalidRequestError("model is required (a provider/model ref, an alias, or openclaw:<agent>)", { param: "model" });
   if (!Array.isArray(request.messages) || request.messages.length === 0)
     throw new InvalidRequestError("messages must be a non-empty array", { param: "messages" });
+  if (request.stream !== undefined && request.stream !== null && typeof request.stream !== "boolean")
+    throw new InvalidRequestError("stream must be a boolean", { param: "stream" });
+  const streamOptions: unknown = request.stream_options;
+  if (streamOptions !== undefined && streamOptions !== null && (typeof streamOptions !== "object" || Array.isArray(streamOptions)))
+    throw new InvalidRequestError("stream_options must be an object", { param: "stream_options" });
   for (const [index, message] of request.messages.entries()) {
     if (typeof message !== "object" || message === null || typeof message.role !== "string") {
       throw new InvalidRequestError(`messages[${index}] must be an object with a role`, { param: `messages[${index}]` });

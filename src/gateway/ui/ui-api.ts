@@ -37,7 +37,8 @@ function shortParam(query: URLSearchParams, name: string): string | undefined {
 
 async function series(ctx: GatewayContext, query: URLSearchParams, response: ServerResponse, now: number) {
   const rangeName = query.get("range") ?? "1h";
-  const range = SERIES_RANGES[rangeName];
+  // An own key only: `range=__proto__` must not find Object.prototype.
+  const range = Object.hasOwn(SERIES_RANGES, rangeName) ? SERIES_RANGES[rangeName] : undefined;
   if (!range) throw new InvalidRequestError(`range must be one of ${Object.keys(SERIES_RANGES).join(", ")}`, { param: "range" });
   // Bucket edges fall on whole multiples, so a chart polled again lines up with the last one.
   const until = Math.ceil((now + 1) / range.bucketMs) * range.bucketMs;

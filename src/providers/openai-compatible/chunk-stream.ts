@@ -28,6 +28,12 @@ export interface ChunkStreamOptions {
   secrets?: readonly string[];
   /** Cap on one SSE line / event (characters). */
   maxEventChars?: number;
+  /**
+   * Longest wait for the next event (comments and stray bytes do not count, and neither does a
+   * wait while paused for the consumer): an upstream that keeps its body open with keep-alive
+   * comments or a trickle of bytes, never sending another event, is cut with a 504.
+   */
+  eventTimeoutMs?: number;
 }
 
 /**
@@ -57,6 +63,10 @@ export class ChunkStream implements AsyncIterableIterator<StreamedChunk> {
    * carried two seconds' worth of finished streams (119 MB live after GC instead of 15; peak RSS 501 MB).
    */
   private graceTimer: NodeJS.Timeout | undefined;
+  /** When the last event arrived (ms); the event timer compares it lazily, one timer per stream. */
+  private lastEventAt = 0;
+  private eventTimer: NodeJS.Timeout | undefined;
+  private readonly eventTimeoutMs: number | undefined;
   private waiter: { resolve: (result: IteratorResult<StreamedChunk>) => void; reject: (error: Error) => void } | undefined;
 
   constructor(options: ChunkStreamOptions) {
@@ -66,6 +76,40 @@ export class ChunkStream implements AsyncIterableIterator<StreamedChunk> {
     this.secrets = options.secrets ?? [];
     this.providerId = options.providerId;
     this.decoder = new SseDecoder(options.maxEventChars);
+    this.eventTimeoutMs = options.eventTimeoutMs;
+    if (this.eventTimeoutMs !== undefined && this.eventTimeoutMs > 0) {
+      this.lastEventAt = Date.now();
+      this.armEventTimer(this.eventTimeoutMs);
+    }
+  }
+
+  private armEventTimer(delayMs: number): void {
+    this.eventTimer = setTimeout(() => this.checkEventTimeout(), delayMs);
+    this.eventTimer.unref();
+  }
+
+  /** Fired at most once per `eventTimeoutMs` (re-armed for the rest when events came meanwhile), not reset per event. */
+  private checkEventTimeout(): void {
+    this.eventTimer = undefined;
+    const limit = this.eventTimeoutMs as number;
+    if (this.ended || this.failure || this.bodyEnded) return;
+    const now = Date.now();
+    if (this.paused) this.lastEventAt = now;
+    const quiet = now - this.lastEventAt;
+    if (quiet < limit) return this.armEventTimer(limit - quiet);
+    const error = new UpstreamError(`${this.providerId} sent no stream event for ${limit} ms (gateway.http.upstreamTimeoutMs)`, {
+      status: 504,
+      type: "timeout_error",
+      code: "upstream_timeout",
+      retryable: true,
+    });
+    this.fail(error);
+    this.control.abort(error);
+  }
+
+  private clearEventTimer(): void {
+    if (this.eventTimer) clearTimeout(this.eventTimer);
+    this.eventTimer = undefined;
   }
 
   /** Chunks that did not come as SSE (an upstream that answered with plain JSON). */
@@ -101,6 +145,7 @@ export class ChunkStream implements AsyncIterableIterator<StreamedChunk> {
   end(): void {
     this.bodyEnded = true;
     this.clearGrace();
+    this.clearEventTimer();
     if (this.ended || this.failure) return;
     try {
       this.accept(this.decoder.end());
@@ -134,6 +179,7 @@ export class ChunkStream implements AsyncIterableIterator<StreamedChunk> {
 
   fail(error: Error): void {
     this.clearGrace();
+    this.clearEventTimer();
     if (this.ended || this.failure) return;
     this.failure = error;
     if (this.waiter) {
@@ -143,6 +189,7 @@ export class ChunkStream implements AsyncIterableIterator<StreamedChunk> {
   }
 
   private accept(events: Array<{ data: string }>): void {
+    if (events.length > 0 && this.eventTimer) this.lastEventAt = Date.now();
     for (const event of events) {
       if (this.ended || this.failure) return;
       let chunk: ChatChunk | "done" | undefined;
@@ -197,6 +244,7 @@ export class ChunkStream implements AsyncIterableIterator<StreamedChunk> {
   private finish(): void {
     if (this.ended) return;
     this.ended = true;
+    this.clearEventTimer();
     if (this.waiter && this.head >= this.queue.length) {
       this.waiter.resolve({ value: undefined, done: true });
       this.waiter = undefined;
@@ -241,6 +289,7 @@ export class ChunkStream implements AsyncIterableIterator<StreamedChunk> {
   }
 
   return(): Promise<IteratorResult<StreamedChunk>> {
+    this.clearEventTimer();
     if (!this.ended && !this.failure) {
       this.ended = true;
       this.control.abort();

@@ -199,15 +199,31 @@ export class OpenAICompatibleClient {
       let headers: RawResponse["headers"] = {};
       const text = () =>
         scrubExact(chunks.length === 1 ? (chunks[0] as Buffer).toString("utf8") : Buffer.concat(chunks).toString("utf8"), secrets);
+      // The body, once its headers came, within the upstream timeout: undici's bodyTimeout is per
+      // read, so an upstream trickling a byte at a time (or spaces after its JSON) would reset it for ever.
+      let deadline: NodeJS.Timeout | undefined;
+      const settle = () => {
+        if (deadline) clearTimeout(deadline);
+        deadline = undefined;
+      };
       send(request, {
-        onStart: (code, received) => {
+        onStart: (code, received, control) => {
           status = code;
           headers = received;
           if (code < 200 || code >= 300) cap = MAX_ERROR_BODY_BYTES;
+          deadline = setTimeout(() => {
+            const error = new UpstreamError(
+              `${this.providerId} did not finish its answer within ${this.timeoutMs} ms (gateway.http.upstreamTimeoutMs)`,
+              { status: 504, type: "timeout_error", code: "upstream_timeout", retryable: true },
+            );
+            reject(error);
+            control.abort(error);
+          }, this.timeoutMs);
         },
         onData: (chunk) => {
           bytes += chunk.length;
           if (bytes <= cap) return void chunks.push(chunk);
+          settle();
           if (cap === MAX_ERROR_BODY_BYTES) resolve({ status, headers, text: text() });
           else {
             reject(
@@ -221,8 +237,14 @@ export class OpenAICompatibleClient {
           // Throwing from the sink makes exchange() abort the upstream request.
           throw new Error("upstream body over its cap");
         },
-        onEnd: () => resolve({ status, headers, text: text() }),
-        onError: (error) => reject(this.failure(error, signal, secrets)),
+        onEnd: () => {
+          settle();
+          resolve({ status, headers, text: text() });
+        },
+        onError: (error) => {
+          settle();
+          reject(this.failure(error, signal, secrets));
+        },
       });
     });
   }
@@ -269,6 +291,7 @@ export class OpenAICompatibleClient {
       httpError: (status, headers, text) => this.httpError(status, headers, text, secrets),
       maxBodyBytes: this.maxBodyBytes,
       secrets,
+      eventTimeoutMs: this.timeoutMs,
     });
     // Read up to the first chunk with choices, so that a failure before any answer (an HTTP
     // error, an error event, a stream of nothing but usage) is thrown here and the caller can

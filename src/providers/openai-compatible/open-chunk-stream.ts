@@ -2,6 +2,7 @@ import { UpstreamError } from "../../shared/errors.js";
 import { scrubExact } from "../../shared/scrub.js";
 import type { ChatChunk, ChatCompletion } from "../../shared/wire.js";
 import type { SendRequest } from "../provider.js";
+import { completionProblem } from "./chunk-check.js";
 import { ChunkStream } from "./chunk-stream.js";
 import type { RawResponse } from "./client.js";
 import { completionToChunks } from "./completion-to-chunks.js";
@@ -20,6 +21,8 @@ export interface StreamHooks {
   maxBodyBytes: number;
   secrets: readonly string[];
   maxEventChars?: number | undefined;
+  /** Longest wait for the next SSE event (see ChunkStreamOptions.eventTimeoutMs). */
+  eventTimeoutMs?: number | undefined;
 }
 
 /** The first value of a header that may repeat. */
@@ -48,8 +51,10 @@ function plainAnswer(hooks: StreamHooks, raw: string): ChatChunk[] {
   }
   if (typeof payload === "object" && payload !== null && "error" in payload && !("choices" in payload))
     throw upstreamStreamError(hooks.providerId, payload);
-  if (typeof payload !== "object" || payload === null || !Array.isArray((payload as ChatCompletion).choices)) {
-    throw new UpstreamError(`${hooks.providerId} answered a stream request with JSON that is not a completion`, {
+  // The same check as a non-stream answer's: choices with readable messages, usage fit for accounting.
+  const problem = completionProblem(payload);
+  if (problem) {
+    throw new UpstreamError(`${hooks.providerId} answered a stream request with ${problem}`, {
       status: 502,
       code: "upstream_bad_response",
       retryable: true,
@@ -75,7 +80,10 @@ export function openChunkStream(send: SendRequest, request: ExchangeRequest, hoo
     let status = 0;
     let headers: RawResponse["headers"] = {};
     const errorBody: Buffer[] = [];
+    // An error body is read within the event timeout too (a trickle would reset undici's per-read timer).
+    let errorDeadline: NodeJS.Timeout | undefined;
     const stop = (error: Error) => {
+      if (errorDeadline) clearTimeout(errorDeadline);
       discarded = true;
       plain = undefined;
       live = undefined;
@@ -87,7 +95,14 @@ export function openChunkStream(send: SendRequest, request: ExchangeRequest, hoo
         status = code;
         headers = received;
         control = started;
-        if (code < 200 || code >= 300) return;
+        if (code < 200 || code >= 300) {
+          if (hooks.eventTimeoutMs)
+            errorDeadline = setTimeout(
+              () => stop(hooks.httpError(status, headers, Buffer.concat(errorBody).toString("utf8"))),
+              hooks.eventTimeoutMs,
+            );
+          return;
+        }
         live = new ChunkStream({
           control: started,
           providerId: hooks.providerId,
@@ -95,6 +110,7 @@ export function openChunkStream(send: SendRequest, request: ExchangeRequest, hoo
           mapError: hooks.mapError,
           secrets: hooks.secrets,
           ...(hooks.maxEventChars ? { maxEventChars: hooks.maxEventChars } : {}),
+          ...(hooks.eventTimeoutMs ? { eventTimeoutMs: hooks.eventTimeoutMs } : {}),
         });
         const type = String(firstHeader(received["content-type"]) ?? "");
         if (type.includes("text/event-stream")) {
@@ -147,6 +163,7 @@ export function openChunkStream(send: SendRequest, request: ExchangeRequest, hoo
         } else live.push(chunk);
       },
       onEnd: () => {
+        if (errorDeadline) clearTimeout(errorDeadline);
         if (discarded) return;
         if (live && (plain || !decided)) {
           live.pushChunks(plainAnswer(hooks, Buffer.concat(plain ?? []).toString("utf8")));
@@ -154,7 +171,11 @@ export function openChunkStream(send: SendRequest, request: ExchangeRequest, hoo
         } else if (live) live.end();
         else if (status < 200 || status >= 300) reject(hooks.httpError(status, headers, Buffer.concat(errorBody).toString("utf8")));
       },
-      onError: (error) => (live && decided && !plain ? live.fail(hooks.mapError(error)) : reject(hooks.mapError(error))),
+      onError: (error) => {
+        if (errorDeadline) clearTimeout(errorDeadline);
+        if (live && decided && !plain) live.fail(hooks.mapError(error));
+        else reject(hooks.mapError(error));
+      },
     });
   });
 }
