@@ -96,7 +96,10 @@ export class ChunkStream implements AsyncIterableIterator<StreamedChunk> {
     const now = Date.now();
     if (this.paused) this.lastEventAt = now;
     const quiet = now - this.lastEventAt;
-    if (quiet < limit) return this.armEventTimer(limit - quiet);
+    if (quiet < limit) {
+      this.armEventTimer(limit - quiet);
+      return;
+    }
     const error = new UpstreamError(`${this.providerId} sent no stream event for ${limit} ms (gateway.http.upstreamTimeoutMs)`, {
       status: 504,
       type: "timeout_error",
