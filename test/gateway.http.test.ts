@@ -82,6 +82,17 @@ test("malformed JSON is 400, a wrong method 405 with Allow, an unknown path 404 
   const unknown = await fetch(`${gateway.url}/v2/whatever`, { headers: { authorization: `Bearer ${GATEWAY_TOKEN}` } });
   assert.equal(unknown.status, 404);
   assert.ok((await jsonOf(unknown)).error.message);
+  // HEAD wherever GET works (the head only); /healthz takes GET and HEAD, nothing else.
+  const head = await fetch(`${gateway.url}/v1/models`, { method: "HEAD", headers: { authorization: `Bearer ${GATEWAY_TOKEN}` } });
+  assert.equal(head.status, 200);
+  assert.equal(await head.text(), "");
+  const deleteModels = await fetch(`${gateway.url}/v1/models`, { method: "DELETE", headers: { authorization: `Bearer ${GATEWAY_TOKEN}` } });
+  assert.equal(deleteModels.status, 405);
+  assert.equal(deleteModels.headers.get("allow"), "GET, HEAD");
+  assert.equal((await fetch(`${gateway.url}/healthz`, { method: "HEAD" })).status, 200);
+  const postHealth = await fetch(`${gateway.url}/healthz`, { method: "POST" });
+  assert.equal(postHealth.status, 405);
+  assert.ok((await jsonOf(postHealth)).error.message);
 });
 
 test("a body over gateway.http.maxBodyBytes is 413", async () => {

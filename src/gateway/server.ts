@@ -93,13 +93,18 @@ export function createGatewayServer(ctx: GatewayContext): GatewayServer {
       });
     if (applyCors(ctx, request, response)) return;
     if (path === "/healthz" || path === "/health") {
+      if (method !== "GET" && method !== "HEAD") throw new MethodNotAllowedError(method, path, ["GET", "HEAD"]);
       sendJson(response, 200, { ok: true });
       return;
     }
     const route = (routeTable ?? (await loadRoutes())).matchRoute(path);
     if (!route) throw new NotFoundError(`no such endpoint: ${method} ${path}`, { code: "unknown_url" });
-    const handler = route.methods[method];
-    if (!handler) throw new MethodNotAllowedError(method, path, Object.keys(route.methods));
+    // HEAD wherever GET works: the same handler, and Node sends the head without the body.
+    const handler = route.methods[method] ?? (method === "HEAD" ? route.methods.GET : undefined);
+    if (!handler) {
+      const methods = Object.keys(route.methods);
+      throw new MethodNotAllowedError(method, path, methods.includes("GET") ? [...methods, "HEAD"] : methods);
+    }
     const caller = route.ownAuth ? null : route.authenticate ? route.authenticate(ctx, request) : ctx.auth.check(request);
     if (caller) log.key = caller.id;
     if (caller && route.operatorOnly)
